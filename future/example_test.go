@@ -1,0 +1,118 @@
+package future_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gosuspend/suspend/future"
+)
+
+// A future is made pending with New and settled by whoever holds its resolver; anyone
+// holding the future can wait for it.
+func Example() {
+	f, resolve := future.New[string]()
+	go func() {
+		// Somewhere else, later: the work is done.
+		resolve("hello from another goroutine", nil)
+	}()
+
+	v, err := f.Await(context.Background())
+	fmt.Println(v, err)
+	// Output: hello from another goroutine <nil>
+}
+
+// Fan out to several calls at once and wait for all of them: the values come back in
+// argument order, whatever order the calls finish in.
+func ExampleAll() {
+	ctx := context.Background()
+	fetch := func(name string, d time.Duration) *future.Future[string] {
+		return future.Go(ctx, func(ctx context.Context) (string, error) {
+			select {
+			case <-time.After(d):
+				return name + " ok", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		})
+	}
+
+	all := future.All(
+		fetch("users", 30*time.Millisecond),
+		fetch("orders", 10*time.Millisecond),
+		fetch("prices", 20*time.Millisecond),
+	)
+	vals, err := all.Await(ctx)
+	fmt.Println(vals, err)
+	// Output: [users ok orders ok prices ok] <nil>
+}
+
+// Completed hands out results as they arrive, like Python's as_completed.
+func ExampleCompleted() {
+	ctx := context.Background()
+	slow, resolveSlow := future.New[int]()
+	fast, resolveFast := future.New[int]()
+	failed, fail := future.New[int]()
+
+	go func() {
+		resolveFast(1, nil)
+		fail(0, errors.New("upstream down"))
+		resolveSlow(3, nil)
+	}()
+
+	for i, r := range future.Completed(ctx, slow, fast, failed) {
+		fmt.Println(i, r.Value, r.Err)
+	}
+	// Output:
+	// 1 1 <nil>
+	// 2 0 upstream down
+	// 0 3 <nil>
+}
+
+// Go turns a function into a future; a panic in it becomes a *PanicError instead of a
+// crash.
+func ExampleGo() {
+	ctx := context.Background()
+	f := future.Go(ctx, func(context.Context) (int, error) {
+		var m map[string]int
+		m["x"] = 1 // a bug: assignment to a nil map
+		return 0, nil
+	})
+	_, err := f.Await(ctx)
+	var pe *future.PanicError
+	fmt.Println(errors.As(err, &pe), err)
+	// Output: true panic: assignment to entry in nil map
+}
+
+// Then chains work on a result without blocking anyone.
+func ExampleThen() {
+	price := future.Ready(120)
+	withTax := future.Then(price, func(p int) (string, error) {
+		return fmt.Sprintf("%d.%02d", p*6/5/100, p*6/5%100), nil
+	})
+	v, _ := withTax.Await(context.Background())
+	fmt.Println(v)
+	// Output: 1.44
+}
+
+// Timeout bounds a wait; its error is context.DeadlineExceeded.
+func ExampleTimeout() {
+	never, _ := future.New[int]()
+	_, err := future.Timeout(never, 10*time.Millisecond).Await(context.Background())
+	fmt.Println(errors.Is(err, context.DeadlineExceeded), err)
+	// Output: true future: timed out after 10ms
+}
+
+// OnDone runs a callback on the goroutine that settles the future.
+func ExampleFuture_OnDone() {
+	f, resolve := future.New[int]()
+	f.OnDone(func(v int, err error) { fmt.Println("settled with", v, err) })
+	fmt.Println("resolving")
+	resolve(7, nil)
+	fmt.Println("resolved")
+	// Output:
+	// resolving
+	// settled with 7 <nil>
+	// resolved
+}

@@ -1,0 +1,173 @@
+package future
+
+import (
+	"context"
+	"testing"
+)
+
+// Sinks keep the compiler from proving the work dead and force what is measured onto the
+// heap, as it is in real use, where a future is handed to another goroutine.
+var (
+	sinkFuture *Future[int]
+	sinkChan   *chanFuture
+	sinkInt    int
+)
+
+// chanFuture is the baseline: the usual hand-written future, a value and a channel closed
+// once it is set.
+type chanFuture struct {
+	done chan struct{}
+	v    int
+}
+
+func newChanFuture() *chanFuture { return &chanFuture{done: make(chan struct{})} }
+func (c *chanFuture) set(v int)  { c.v = v; close(c.done) }
+func (c *chanFuture) wait() int  { <-c.done; return c.v }
+
+// BenchmarkSettled: make a future, settle it, await it.
+func BenchmarkSettled(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=future", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			f, resolve := New[int]()
+			sinkFuture = f
+			resolve(i, nil)
+			v, _ := f.Await(ctx)
+			sinkInt += v
+		}
+	})
+	b.Run("impl=ready", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			f := Ready(i)
+			sinkFuture = f
+			v, _ := f.Await(ctx)
+			sinkInt += v
+		}
+	})
+	b.Run("impl=chan", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			c := newChanFuture()
+			sinkChan = c
+			c.set(i)
+			sinkInt += c.wait()
+		}
+	})
+}
+
+// BenchmarkHandoff: a future settled by another goroutine while the caller waits for it.
+func BenchmarkHandoff(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=future", func(b *testing.B) {
+		b.ReportAllocs()
+		work := make(chan func(int, error) bool)
+		go func() {
+			for resolve := range work {
+				resolve(1, nil)
+			}
+		}()
+		for range b.N {
+			f, resolve := New[int]()
+			work <- resolve
+			v, _ := f.Await(ctx)
+			sinkInt += v
+		}
+		close(work)
+	})
+	b.Run("impl=chan", func(b *testing.B) {
+		b.ReportAllocs()
+		work := make(chan *chanFuture)
+		go func() {
+			for c := range work {
+				c.set(1)
+			}
+		}()
+		for range b.N {
+			c := newChanFuture()
+			work <- c
+			sinkInt += c.wait()
+		}
+		close(work)
+	})
+}
+
+// BenchmarkOnDone: register a callback on a pending future and dispatch it by settling.
+func BenchmarkOnDone(b *testing.B) {
+	n := 0
+	cb := func(v int, _ error) { n += v }
+	after := func() { n++ }
+	b.Run("op=register+dispatch", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			f, resolve := New[int]()
+			sinkFuture = f
+			f.OnDone(cb)
+			resolve(1, nil)
+		}
+	})
+	b.Run("op=AfterDone+dispatch", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			f, resolve := New[int]()
+			sinkFuture = f
+			f.AfterDone(after)
+			resolve(1, nil)
+		}
+	})
+	b.Run("op=AfterDone+stop", func(b *testing.B) {
+		b.ReportAllocs()
+		f, _ := New[int]()
+		for range b.N {
+			f.AfterDone(after)()
+		}
+	})
+	b.Run("op=settled", func(b *testing.B) {
+		b.ReportAllocs()
+		f := Ready(1)
+		for range b.N {
+			f.OnDone(cb)
+		}
+	})
+	sinkInt += n
+}
+
+// BenchmarkAll: wait for 100 results, in order.
+func BenchmarkAll(b *testing.B) {
+	const n = 100
+	ctx := context.Background()
+	b.Run("impl=future", func(b *testing.B) {
+		b.ReportAllocs()
+		fs := make([]*Future[int], n)
+		rs := make([]func(int, error) bool, n)
+		for range b.N {
+			for i := range fs {
+				fs[i], rs[i] = New[int]()
+			}
+			all := All(fs...)
+			for i, resolve := range rs {
+				resolve(i, nil)
+			}
+			vs, _ := all.Await(ctx)
+			sinkInt += vs[n-1]
+		}
+	})
+	b.Run("impl=chan", func(b *testing.B) {
+		b.ReportAllocs()
+		cs := make([]*chanFuture, n)
+		for range b.N {
+			vs := make([]int, n)
+			for i := range cs {
+				cs[i] = newChanFuture()
+			}
+			for i, c := range cs {
+				c.set(i)
+			}
+			for i, c := range cs {
+				vs[i] = c.wait()
+			}
+			sinkInt += vs[n-1]
+		}
+	})
+}

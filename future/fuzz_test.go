@@ -1,0 +1,130 @@
+package future
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzFuture interprets each byte as an operation on one future and checks it against a
+// model: the future settles once with the first settle's outcome, every callback runs once
+// in registration order unless a stop reported true first, stop reports true at most once
+// and only before the future settled, and Await, Peek and Done agree with the model.
+func FuzzFuture(f *testing.F) {
+	f.Add([]byte{2, 3, 0, 4, 1})
+	f.Add([]byte{3, 3, 3, 4, 0x14, 0x24, 0, 4, 5, 6, 7})
+	f.Add([]byte{1, 0, 2, 3, 4, 5})
+	f.Add([]byte{8, 2, 3, 0x24, 0x10, 6})
+	f.Add([]byte{3, 3, 0x14, 0x24, 0x34, 0x04, 9})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		fut, resolve := New[int]()
+		var (
+			settled  bool
+			want     Result[int]
+			order    []int // callback ids in the order they ran
+			expected []int // callback ids in the order they must run
+			stops    []func() bool
+			stopIDs  []int
+			stopped  = map[int]bool{}
+			ran      = map[int]int{}
+		)
+		errCancel := context.Canceled
+		failErr := errors.New("fail")
+		settle := func(ok bool, r Result[int]) {
+			if settled {
+				require.False(t, ok, "a second settle reported true")
+				return
+			}
+			require.True(t, ok, "the first settle reported false")
+			settled, want = true, r
+			for _, id := range expected {
+				if !stopped[id] {
+					require.Contains(t, order, id, "callback %d did not run on settling", id)
+				}
+			}
+		}
+		nextID := 0
+		for _, op := range ops {
+			arg := int(op >> 4)
+			switch op & 0xf {
+			case 0: // resolve with a value
+				settle(resolve(arg, nil), Result[int]{Value: arg})
+			case 1: // cancel
+				settle(fut.Cancel(), Result[int]{Err: errCancel})
+			case 2: // OnDone
+				id := nextID
+				nextID++
+				expected = append(expected, id)
+				fut.OnDone(func(int, error) { order = append(order, id); ran[id]++ })
+				if settled {
+					require.Equal(t, 1, ran[id], "OnDone on a settled future runs at once")
+				}
+			case 3: // AfterDone
+				id := nextID
+				nextID++
+				expected = append(expected, id)
+				stops = append(stops, fut.AfterDone(func() { order = append(order, id); ran[id]++ }))
+				stopIDs = append(stopIDs, id)
+				if settled {
+					require.Equal(t, 1, ran[id], "AfterDone on a settled future runs at once")
+				}
+			case 4: // stop the arg-th AfterDone
+				if len(stops) == 0 {
+					continue
+				}
+				k := arg % len(stops)
+				id := stopIDs[k]
+				got := stops[k]()
+				wantTrue := !settled && !stopped[id]
+				require.Equal(t, wantTrue, got, "stop of callback %d", id)
+				if got {
+					stopped[id] = true
+				}
+			case 5: // Await with an ended context
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				v, err := fut.Await(ctx)
+				if settled {
+					require.Equal(t, want, Result[int]{v, err})
+				} else {
+					require.ErrorIs(t, err, context.Canceled)
+				}
+			case 6: // Peek
+				r, ok := fut.Peek()
+				require.Equal(t, settled, ok)
+				if settled {
+					require.Equal(t, want, r)
+				}
+			case 7: // Done
+				select {
+				case <-fut.Done():
+					require.True(t, settled, "Done closed before settling")
+				default:
+					require.False(t, settled, "Done open after settling")
+				}
+			case 8: // fail with an error from another goroutine
+				okc := make(chan bool)
+				go func() { okc <- resolve(0, failErr) }()
+				settle(<-okc, Result[int]{Err: failErr})
+			}
+		}
+		if !settled {
+			settle(fut.Cancel(), Result[int]{Err: errCancel})
+		}
+		var wantOrder []int
+		for _, id := range expected {
+			if !stopped[id] {
+				wantOrder = append(wantOrder, id)
+			}
+		}
+		// Callbacks registered after settling ran at once, which is also registration order.
+		require.Equal(t, wantOrder, order, "callbacks ran once each, in order, stopped ones never")
+		for id, n := range ran {
+			require.Equal(t, 1, n, "callback %d ran %d times", id, n)
+		}
+		v, err := fut.Await(context.Background())
+		require.Equal(t, want, Result[int]{v, err})
+	})
+}
