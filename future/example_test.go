@@ -75,14 +75,13 @@ func ExampleCompleted() {
 func ExampleGo() {
 	ctx := context.Background()
 	f := future.Go(ctx, func(context.Context) (int, error) {
-		var m map[string]int
-		m["x"] = 1 // a bug: assignment to a nil map
-		return 0, nil
+		var names []string
+		return len(names[0]), nil // a bug: names is empty
 	})
 	_, err := f.Await(ctx)
 	var pe *future.PanicError
 	fmt.Println(errors.As(err, &pe), err)
-	// Output: true panic: assignment to entry in nil map
+	// Output: true panic: runtime error: index out of range [0] with length 0
 }
 
 // Then chains work on a result without blocking anyone.
