@@ -49,20 +49,17 @@ import (
 // observes it settled.
 type Future[T any] struct {
 	state atomic.Uint32 // pending or settled; set under mu, read without it
+	mu    sync.Mutex
+	last  uint64 // id of the last callback registered; ids never repeat
 
 	// val and err are written once, under mu, before state becomes settled; after that
 	// they are read without a lock.
 	val T
 	err error
 
-	mu     sync.Mutex
-	done   chan struct{}  // made on first need, closed on settling
+	done   chan struct{}  // made on first need, under mu; closed on settling
 	cbs    []callback[T]  // registered callbacks in order, with tombstones; nil once settled
 	inline [1]callback[T] // backing store for the first callback: one allocation less
-	nextID uint64         // id of the last callback registered
-	dead   int            // tombstones in cbs
-
-	cancel context.CancelFunc // set by Go before the future is shared; called on settling
 }
 
 const (
@@ -161,7 +158,8 @@ func Go[T any](ctx context.Context, fn func(context.Context) (T, error)) *Future
 		panic("future: Go called with a nil function")
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	f := &Future[T]{cancel: cancel}
+	f := new(Future[T])
+	f.register(callback[T]{after: cancel})
 	go func() {
 		// The future settles in a deferred call so that it settles even if fn panics
 		// or calls runtime.Goexit.
@@ -203,12 +201,7 @@ func (f *Future[T]) settle(v T, err error) bool {
 	if f.done != nil {
 		close(f.done)
 	}
-	cancel := f.cancel
 	f.mu.Unlock()
-
-	if cancel != nil {
-		cancel()
-	}
 	dispatch(cbs, v, err)
 	return true
 }
@@ -336,12 +329,12 @@ func (f *Future[T]) AfterDone(fn func()) (stop func() bool) {
 	id, ok := f.register(callback[T]{after: fn})
 	if !ok {
 		fn()
-		return stopped
+		return noStop
 	}
 	return func() bool { return f.stop(id) }
 }
 
-func stopped() bool { return false }
+func noStop() bool { return false }
 
 // register appends cb and returns its id, or reports false if the future has settled and
 // the caller must run cb itself.
@@ -354,19 +347,28 @@ func (f *Future[T]) register(cb callback[T]) (uint64, bool) {
 	if f.state.Load() == settled {
 		return 0, false
 	}
-	if f.cbs == nil {
+	switch {
+	case f.cbs == nil:
 		f.cbs = f.inline[:0]
+	case len(f.cbs) == cap(f.cbs):
+		// Drop tombstones before growing, and grow unless that freed half the list: a
+		// long-lived future that sees many register/stop pairs keeps a list at most
+		// about twice its live callbacks, at an amortized constant cost per register.
+		f.cbs = slices.DeleteFunc(f.cbs, callback[T].stopped)
+		if 2*len(f.cbs) > cap(f.cbs) {
+			f.cbs = slices.Grow(f.cbs, cap(f.cbs))
+		}
 	}
-	f.nextID++
-	cb.id = f.nextID
+	f.last++
+	cb.id = f.last
 	f.cbs = append(f.cbs, cb)
 	return cb.id, true
 }
 
 // stop removes the callback with the given id if the future is still pending and the
-// callback is still there. Removal leaves a tombstone so that ids stay sorted for the
-// binary search; the list is compacted once tombstones are the majority, so a long-lived
-// future that sees many register/stop pairs stays small.
+// callback is still there. It leaves a tombstone, so that ids stay sorted for the binary
+// search, except at the end of the list, which the common register-then-stop pattern
+// keeps short; register drops the other tombstones when the list is full.
 func (f *Future[T]) stop(id uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -376,20 +378,20 @@ func (f *Future[T]) stop(id uint64) bool {
 	i, found := slices.BinarySearchFunc(f.cbs, id, func(cb callback[T], id uint64) int {
 		return cmp.Compare(cb.id, id)
 	})
-	if !found || f.cbs[i].after == nil {
+	if !found || f.cbs[i].stopped() {
 		return false
 	}
-	f.cbs[i].after = nil
-	f.dead++
-	if 2*f.dead > len(f.cbs) {
-		live := slices.DeleteFunc(f.cbs, func(cb callback[T]) bool {
-			return cb.after == nil && cb.onDone == nil
-		})
-		f.cbs = live
-		f.dead = 0
+	f.cbs[i] = callback[T]{id: id}
+	n := len(f.cbs)
+	for n > 0 && f.cbs[n-1].stopped() {
+		n--
 	}
+	clear(f.cbs[n:]) // drop the tombstones, and what the collector may have
+	f.cbs = f.cbs[:n]
 	return true
 }
+
+func (cb callback[T]) stopped() bool { return cb.onDone == nil && cb.after == nil }
 
 func mustFuture[T any](f *Future[T], fn string) {
 	if f == nil {
