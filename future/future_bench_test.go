@@ -78,6 +78,21 @@ func BenchmarkHandoff(b *testing.B) {
 	})
 	b.Run("impl=chan", func(b *testing.B) {
 		b.ReportAllocs()
+		work := make(chan chan int)
+		go func() {
+			for c := range work {
+				c <- 1
+			}
+		}()
+		for range b.N {
+			c := make(chan int, 1)
+			work <- c
+			sinkInt += <-c
+		}
+		close(work)
+	})
+	b.Run("impl=chanFuture", func(b *testing.B) {
+		b.ReportAllocs()
 		work := make(chan *chanFuture)
 		go func() {
 			for c := range work {

@@ -318,8 +318,25 @@ func TestStopCompacts(t *testing.T) {
 	n := len(f.cbs)
 	f.mu.Unlock()
 	require.LessOrEqual(t, n, 3, "register/stop pairs must not grow a pending future's list")
+
+	// Stops out of order leave tombstones inside the list; they must not pile up either.
+	for range 100 {
+		f.OnDone(func(int, error) { keep++ })
+	}
+	prev := f.AfterDone(func() { t.Error("stopped callback ran") })
+	for range 10_000 {
+		next := f.AfterDone(func() { t.Error("stopped callback ran") })
+		require.True(t, prev())
+		prev = next
+	}
+	require.True(t, prev())
+	f.mu.Lock()
+	n, c := len(f.cbs), cap(f.cbs)
+	f.mu.Unlock()
+	require.LessOrEqual(t, n, 2*101, "tombstones are dropped")
+	require.LessOrEqual(t, c, 4*101, "the list stays about twice its live callbacks")
 	f.Cancel()
-	require.Equal(t, 1, keep)
+	require.Equal(t, 101, keep, "every live callback ran once")
 }
 
 func TestStopOutOfOrder(t *testing.T) {
