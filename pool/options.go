@@ -1,0 +1,81 @@
+package pool
+
+import "log/slog"
+
+// DefaultQueueSize is the bound of the queue of new work when [WithQueueSize] is not given:
+// enough for any ordinary burst, and small enough for memory: a queued task takes 16 bytes,
+// so a full queue takes 1 to 2 MiB. The queue's buffer grows with the queue and shrinks
+// back once it has stayed short for a while.
+const DefaultQueueSize = 1 << 16
+
+// An Option configures a [Pool] made by [New]. When an option is given more than once, the
+// last one wins.
+type Option interface {
+	apply(*options)
+}
+
+// options holds what New is configured with; defaults are set in one place, by New.
+type options struct {
+	queueSize int
+	onPanic   func(value any, stack []byte)
+	logger    *slog.Logger
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// WithQueueSize bounds the queue of new work: [Pool.Submit] and [Pool.Acquire] return
+// [ErrFull] when n tasks and waiting acquirers are already queued. Zero means that new work
+// is taken only when a slot is free. The default is [DefaultQueueSize]. Resumed work
+// ([Pool.Resume], [Pool.Reacquire]) has no bound: it was admitted as new work once.
+//
+// WithQueueSize panics if n is negative.
+func WithQueueSize(n int) Option {
+	if n < 0 {
+		panic("pool: WithQueueSize called with a negative size")
+	}
+	return optionFunc(func(o *options) { o.queueSize = n })
+}
+
+// WithPanicHandler makes fn the handler of panics in tasks: when a task panics, fn is called
+// with the value passed to panic and the stack of the panicking goroutine, on the worker
+// that ran the task, before the worker takes its next task. The default handler logs both
+// at [slog.LevelError] through the pool's logger (see [WithLogger]). A panic in fn itself
+// is not recovered.
+//
+// WithPanicHandler panics if fn is nil.
+func WithPanicHandler(fn func(value any, stack []byte)) Option {
+	if fn == nil {
+		panic("pool: WithPanicHandler called with a nil handler")
+	}
+	return optionFunc(func(o *options) { o.onPanic = fn })
+}
+
+// WithLogger makes l the pool's logger. The default is [slog.Default] as it is when [New]
+// is called.
+//
+// WithLogger panics if l is nil.
+func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		panic("pool: WithLogger called with a nil logger")
+	}
+	return optionFunc(func(o *options) { o.logger = l })
+}
+
+func buildOptions(opts []Option) options {
+	o := options{queueSize: DefaultQueueSize}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if o.onPanic == nil {
+		l := o.logger
+		o.onPanic = func(value any, stack []byte) {
+			l.Error("pool: task panicked", "panic", value, "stack", string(stack))
+		}
+	}
+	return o
+}

@@ -1,0 +1,197 @@
+package pool
+
+import "context"
+
+// waiter is a goroutine waiting in Acquire or Reacquire, queued as an entry like a task.
+type waiter struct {
+	ready chan struct{} // capacity 1: one value once the slot is granted
+	state uint8         // waiterWaiting, waiterGranted or waiterGone; guarded by Pool.mu
+}
+
+const (
+	waiterWaiting = iota // queued
+	waiterGranted        // handed a slot; a value is on its way to ready
+	waiterGone           // gave up: a dead entry in its queue, never reused
+)
+
+// Acquire takes a slot for the calling goroutine, with the priority of new work, and
+// returns nil once the caller holds it; the caller then runs its code inline and must call
+// [Pool.Release] when done. If no slot is free the caller waits in the queue of new work,
+// in FIFO order with submitted tasks.
+//
+// Acquire returns [ErrClosed] if [Pool.Shutdown] has begun, [ErrFull] if it would have to
+// wait and the queue of new work is at its bound, and ctx.Err() if ctx ends before a slot
+// comes: then the caller holds no slot and no slot is lost. Like semaphore.Weighted, it
+// may succeed when ctx is already done if a slot is free.
+//
+// When a slot is free, Acquire takes it without a lock and without looking at ctx; a
+// waiting Acquire costs no allocation in steady state, and a ctx that can never end (whose
+// Done returns nil) costs nothing more. A task, or a holder of a slot, that calls Acquire
+// waits for a second slot: if every slot is held by such callers, they wait forever.
+func (p *Pool) Acquire(ctx context.Context) error {
+	if p.takeFree(closedBit) {
+		return nil
+	}
+	w := p.waiters.Get().(*waiter) // taken before locking: it may allocate
+	p.mu.Lock()
+	took, err := p.admitLocked(&p.fresh, closedBit, freeToInline)
+	if err != nil || took {
+		p.mu.Unlock()
+		p.waiters.Put(w)
+		return err
+	}
+	done := ctx.Done()
+	if done != nil {
+		select {
+		case <-done:
+			p.settleLocked(0) // admitLocked may have set queuedBit for nothing
+			p.mu.Unlock()
+			p.waiters.Put(w)
+			return ctx.Err()
+		default:
+		}
+	}
+	p.fresh.push(entry{w: w})
+	p.waitingNew++
+	p.mu.Unlock()
+
+	if done == nil {
+		<-w.ready
+		p.recycle(w)
+		return nil
+	}
+	select {
+	case <-w.ready:
+		p.recycle(w)
+		return nil
+	case <-done:
+	}
+	p.mu.Lock()
+	if w.state == waiterGranted {
+		// The slot came as ctx ended: pass it on as if it had never come.
+		h := p.releaseLocked()
+		p.mu.Unlock()
+		h.do()
+		<-w.ready
+		p.recycle(w)
+		return ctx.Err()
+	}
+	w.state = waiterGone
+	p.fresh.forget()
+	p.waitingNew--
+	p.settleLocked(0)
+	p.mu.Unlock()
+	return ctx.Err()
+}
+
+// Reacquire takes a slot for the calling goroutine, with the priority of admitted work
+// coming back, and returns once the caller holds it; the caller must call [Pool.Release]
+// when done. If no slot is free the caller waits in the resume queue, in FIFO order with
+// resumed tasks and before all new work. Reacquire is never refused while the pool runs,
+// during a drain included.
+//
+// Reacquire panics with "pool: Reacquire after Shutdown finished" once [Pool.Shutdown] has
+// drained the pool.
+func (p *Pool) Reacquire() {
+	if p.takeFree(finishedBit) {
+		return
+	}
+	w := p.waiters.Get().(*waiter) // taken before locking: it may allocate
+	p.mu.Lock()
+	took, err := p.admitLocked(&p.resumed, finishedBit, freeToInline)
+	if err != nil || took {
+		p.mu.Unlock()
+		p.waiters.Put(w)
+		if err != nil {
+			panic("pool: Reacquire after Shutdown finished")
+		}
+		return
+	}
+	p.resumed.push(entry{w: w})
+	p.waitingResumed++
+	p.mu.Unlock()
+	<-w.ready
+	p.recycle(w)
+}
+
+// takeFree is the fast path of Acquire and Reacquire: it takes a free slot inline without
+// locking, unless the state has a bit of refuse set. A free slot means that nothing is
+// queued, so the order of the queues is kept.
+func (p *Pool) takeFree(refuse uint64) bool {
+	for {
+		s := p.state.Load()
+		if s&refuse != 0 || freeOf(s) == 0 {
+			return false
+		}
+		if p.state.CompareAndSwap(s, s+freeToInline) {
+			return true
+		}
+	}
+}
+
+// Release gives back a slot taken with [Pool.Acquire] or [Pool.Reacquire]; it goes to the
+// oldest resumed entry, else the oldest new one, else it stays free. Release never blocks.
+// Any goroutine may release a slot, not only the one that took it.
+//
+// Release panics with "pool: Release without a held slot" if no slot is held by an
+// Acquire or Reacquire caller.
+func (p *Pool) Release() {
+	// Fast path: nothing queued and no drain to finish, so the slot becomes free.
+	for {
+		s := p.state.Load()
+		if s&(queuedBit|closedBit) != 0 || inlineOf(s) == 0 {
+			break
+		}
+		if p.state.CompareAndSwap(s, s+inlineToFree) {
+			return
+		}
+	}
+	p.mu.Lock()
+	if inlineOf(p.state.Load()) == 0 {
+		p.mu.Unlock()
+		panic("pool: Release without a held slot")
+	}
+	h := p.releaseLocked()
+	p.mu.Unlock()
+	h.do()
+}
+
+// handoff is what remains to do, after unlocking, to pass on a freed slot: wake a worker
+// with a task, or wake a waiter.
+type handoff struct {
+	w    *worker
+	task func()
+	wt   *waiter
+}
+
+func (h handoff) do() {
+	if h.w != nil {
+		h.w.next <- h.task
+	} else if h.wt != nil {
+		h.wt.ready <- struct{}{}
+	}
+}
+
+// releaseLocked passes on a slot held inline.
+func (p *Pool) releaseLocked() handoff {
+	e, ok := p.popLocked()
+	switch {
+	case !ok:
+		p.settleLocked(inlineToFree)
+		p.finishIfDrainedLocked()
+		return handoff{}
+	case e.w != nil:
+		e.w.state = waiterGranted
+		p.settleLocked(0) // the slot stays inline, with another holder
+		return handoff{wt: e.w}
+	default:
+		p.settleLocked(inlineToWorker)
+		return handoff{w: p.dispatchLocked(), task: e.task}
+	}
+}
+
+// recycle makes w, which has received its value, ready for another wait.
+func (p *Pool) recycle(w *waiter) {
+	w.state = waiterWaiting
+	p.waiters.Put(w)
+}
