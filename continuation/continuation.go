@@ -1,0 +1,534 @@
+// Package continuation runs function bodies that wait on futures without holding one of a
+// pool's execution slots while they wait: a body is suspended where it awaits, its slot goes
+// to other work, and it is resumed, first in line for a slot, once what it awaited settles.
+// It is to a [pool.Pool] what a goroutine blocked on a channel is to the Go scheduler.
+//
+// # Bodies and continuations
+//
+// A body is a function func(*C) (T, error). A [Scheduler] runs it as a continuation: an
+// execution that holds one of the pool's slots while it runs and none while it waits. The
+// body waits with [C.Await] or [Await]; everything else it does runs as usual Go code.
+//
+// Two ways start a body, under one bound and one queue:
+//
+//   - [Spawn] returns at once with a *future.Future of the body's result. The body runs as
+//     an [iter.Pull] coroutine whose steps run on the pool's workers: a step runs until the
+//     body returns or awaits something not yet settled; the worker is then free, and the
+//     next step runs on whichever worker takes the continuation when it is resumed.
+//   - [Run] runs the body on the calling goroutine, for callers that would only wait for
+//     the result anyway (an HTTP serving goroutine): the caller takes a slot, runs the body,
+//     gives the slot back while Await waits, and takes it again, with the priority of
+//     resumed work, when Await is done. No coroutine, no hand-off: the fast path.
+//
+// # Awaiting
+//
+// Await returns nil once what it awaits has settled; awaiting something already settled
+// does not suspend. It returns the continuation's context's error if the context ends
+// first, and [ErrStopped] once the scheduler has given up on the continuation at
+// [Scheduler.Shutdown]. In either case the body decides what to do, but after ErrStopped
+// every Await returns ErrStopped at once, and the body should return.
+//
+// # Rules
+//
+//   - A body's *C belongs to the body: Await may be called only by the body, while it runs,
+//     and only on one goroutine at a time. Await after the body returned, or while another
+//     Await of the same continuation waits, panics with a message that says so.
+//   - A continuation is marked suspended before its wake-up is armed, so a future that
+//     settles during the hand-off can never run one body on two goroutines at once.
+//   - A panic in a body is recovered: the continuation fails with a *future.PanicError and
+//     the worker goes on. A body that calls runtime.Goexit fails with an error that says so.
+//   - Two bounds, never confused: the pool's slots bound how many bodies execute; the
+//     scheduler's alive bound (see [WithMaxAlive]) bounds how many continuations exist,
+//     running, queued or suspended. A continuation refused by either fails at once with an
+//     error that errors.Is [ErrOverloaded]; after [Scheduler.Shutdown] began, with [ErrClosed].
+//   - Go cannot preempt a step: a step that holds its slot longer than the step budget (see
+//     [WithStepBudget]) is reported through the logger and counted, once it ends.
+//
+// Stats and Snapshot report what the scheduler is doing; Snapshot is its thread dump.
+package continuation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/pool"
+)
+
+var (
+	// ErrOverloaded is what a refused continuation's error matches with errors.Is: the
+	// scheduler's alive bound was reached, or the pool's queue of new work was full.
+	ErrOverloaded = errors.New("continuation: overloaded")
+
+	// ErrClosed is the error of a continuation refused because [Scheduler.Shutdown] began,
+	// or because the pool is shutting down.
+	ErrClosed = errors.New("continuation: scheduler closed")
+
+	// ErrStopped is what Await returns once the scheduler has given up on the continuation,
+	// when the context given to [Scheduler.Shutdown] ended before the continuation did.
+	// Every later Await returns it at once: the body must return.
+	ErrStopped = errors.New("continuation: stopped by scheduler shutdown")
+
+	errGoexit = errors.New("continuation: body called runtime.Goexit")
+)
+
+// Scheduler runs bodies as continuations on a [pool.Pool]. Create one with [NewScheduler];
+// its methods may be called from any goroutine. Several schedulers may share a pool.
+type Scheduler struct {
+	pool     *pool.Pool
+	maxAlive int
+	budget   time.Duration
+	logger   *slog.Logger
+	epoch    time.Time // times are kept as nanoseconds since epoch (monotonic)
+
+	errTooMany, errQueueFull error // what refused continuations fail with
+
+	mu       sync.Mutex
+	alive    int            // continuations admitted and not ended; under mu
+	head     C              // sentinel of the ring of alive continuations; under mu
+	closed   bool           // Shutdown began; under mu
+	drained  chan struct{}  // closed once closed and alive == 0
+	stopping chan struct{}  // closed when Shutdown gives up on the alive continuations
+	stopOnce sync.Once
+
+	completed, failed, panicked, refused, overruns atomic.Int64
+}
+
+// NewScheduler returns a scheduler that runs continuations on p's slots. It starts no
+// goroutine. It panics if p is nil.
+func NewScheduler(p *pool.Pool, opts ...Option) *Scheduler {
+	if p == nil {
+		panic("continuation: NewScheduler called with a nil *pool.Pool")
+	}
+	o := options{maxAlive: DefaultMaxAlive, budget: DefaultStepBudget, logger: slog.Default()}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	s := &Scheduler{
+		pool:     p,
+		maxAlive: o.maxAlive,
+		budget:   o.budget,
+		logger:   o.logger,
+		epoch:    time.Now(),
+		drained:  make(chan struct{}),
+		stopping: make(chan struct{}),
+		errTooMany: fmt.Errorf("%w: the limit of %d alive continuations is reached",
+			ErrOverloaded, o.maxAlive),
+		errQueueFull: fmt.Errorf("%w: %w", ErrOverloaded, pool.ErrFull),
+	}
+	s.head.prev, s.head.next = &s.head, &s.head
+	return s
+}
+
+func (s *Scheduler) now() int64 { return int64(time.Since(s.epoch)) }
+
+// State is where a continuation is: queued for a slot, running on one, or suspended.
+type State uint32
+
+const (
+	Queued    State = iota // waiting for a slot, to start or to resume
+	Running                // holding a slot
+	Suspended              // waiting on what it awaits, holding no slot
+)
+
+// Internal states beyond the public three, for the hand-off between a body that is about
+// to suspend and the wake-up that may beat it.
+const (
+	suspending State = iota + 3 // the body armed its wake-up and is yielding its step
+	woken                       // woken while suspending: the step goes on
+	ended                       // the body returned
+)
+
+func (st State) String() string {
+	switch st {
+	case Queued:
+		return "queued"
+	case Running, suspending, woken:
+		return "running"
+	case Suspended:
+		return "suspended"
+	case ended:
+		return "ended"
+	}
+	return fmt.Sprintf("State(%d)", uint32(st))
+}
+
+// MarshalText encodes the state as its name, for logs and JSON.
+func (st State) MarshalText() ([]byte, error) { return []byte(st.String()), nil }
+
+// C is one continuation: the handle a body uses to await. It is given to the body and is
+// valid until the body returns; it must not be used by any other goroutine.
+type C struct {
+	s     *Scheduler
+	ctx   context.Context
+	label string
+	born  int64 // s.now() at admission
+
+	state   atomic.Uint32 // a State
+	since   atomic.Int64  // s.now() at the last change of public state
+	stopped atomic.Bool   // the scheduler gave up: Await returns ErrStopped
+	waiting atomic.Bool   // an Await is under way: a second one is misuse
+	done    atomic.Bool   // the body returned: Await is misuse
+
+	prev, next *C // the scheduler's ring of alive continuations; under s.mu
+
+	// Spawn only; set before the first step, read by the steps.
+	pull    func() (struct{}, bool) // the coroutine's next
+	yield   func(struct{}) bool     // the coroutine's yield, used by Await
+	step    func()                  // the task handed to the pool: runs one step
+	wake    func()                  // what settling, ctx's end and Shutdown call
+	stopCtx func() bool             // unregisters wake from ctx
+
+	// Used by the goroutine running the body's current step.
+	holding bool  // Run only: the goroutine holds a slot
+	started int64 // s.now() when the current step began
+}
+
+// Context returns the continuation's context: the one given to Spawn or Run.
+func (c *C) Context() context.Context { return c.ctx }
+
+// Label returns the continuation's label, as given by [WithLabel].
+func (c *C) Label() string { return c.label }
+
+func (c *C) setState(st State) {
+	c.state.Store(uint32(st))
+	c.since.Store(c.s.now())
+}
+
+// admit counts a new continuation in, or says why not.
+func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
+	if ctx == nil {
+		panic("continuation: nil Context")
+	}
+	c := &C{s: s, ctx: ctx}
+	for _, opt := range opts {
+		opt.applySpawn(c)
+	}
+	now := s.now()
+	c.born = now
+	c.since.Store(now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		s.refused.Add(1)
+		return nil, ErrClosed
+	case s.alive >= s.maxAlive:
+		s.refused.Add(1)
+		return nil, s.errTooMany
+	}
+	s.alive++
+	c.prev, c.next = s.head.prev, &s.head
+	c.prev.next, s.head.prev = c, c
+	return c, nil
+}
+
+// leave counts a continuation out: it ended, or the pool refused it after admission.
+func (s *Scheduler) leave(c *C) {
+	c.done.Store(true)
+	c.state.Store(uint32(ended))
+	s.mu.Lock()
+	c.prev.next, c.next.prev = c.next, c.prev
+	c.prev, c.next = nil, nil
+	s.alive--
+	if s.alive == 0 && s.closed {
+		close(s.drained)
+	}
+	s.mu.Unlock()
+}
+
+// refusedByPool maps the pool's refusal of an admitted continuation to its error.
+func (s *Scheduler) refusedByPool(c *C, err error) error {
+	s.leave(c)
+	s.refused.Add(1)
+	switch {
+	case errors.Is(err, pool.ErrFull):
+		return s.errQueueFull
+	case errors.Is(err, pool.ErrClosed):
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err // the context ended while waiting for a slot
+}
+
+// finish counts the end of a body.
+func (s *Scheduler) finish(c *C, err error) {
+	switch {
+	case err == nil:
+		s.completed.Add(1)
+	default:
+		var pe *future.PanicError
+		if errors.As(err, &pe) {
+			s.panicked.Add(1)
+		}
+		s.failed.Add(1)
+	}
+	s.leave(c)
+}
+
+// checkStep reports a step that held its slot past the budget.
+func (s *Scheduler) checkStep(c *C, started int64) {
+	if s.budget <= 0 {
+		return
+	}
+	if d := time.Duration(s.now() - started); d > s.budget {
+		s.overruns.Add(1)
+		s.logger.Warn("continuation: step ran past its budget",
+			"label", c.label, "ran", d, "budget", s.budget)
+	}
+}
+
+// Spawn starts body as a continuation on s and returns a future of its result. The body
+// runs on the pool's workers, one step at a time (see the package doc). ctx becomes the
+// continuation's context: when it ends, a suspended body is resumed at once and its Await
+// returns ctx's error.
+//
+// If the continuation is refused, the future returned has already failed: with an error
+// that errors.Is [ErrOverloaded] when the alive bound is reached or the pool's queue of new
+// work is full, with [ErrClosed] once Shutdown has begun.
+//
+// A continuation costs a coroutine (a goroutine's stack) for as long as it lives.
+func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opts ...SpawnOption) *future.Future[T] {
+	if body == nil {
+		panic("continuation: Spawn called with a nil body")
+	}
+	c, err := s.admit(ctx, opts)
+	if err != nil {
+		return future.Failed[T](err)
+	}
+	f, resolve := future.New[T]()
+	var stopPull func()
+	c.pull, stopPull = iter.Pull(func(yield func(struct{}) bool) {
+		c.yield = yield
+		runBody(c, body, func(v T, err error) {
+			s.checkStep(c, c.started)
+			if c.stopCtx != nil {
+				c.stopCtx()
+			}
+			resolve(v, err)
+		})
+	})
+	c.step = c.runStep
+	c.wake = c.wakeUp
+	if ctx.Done() != nil {
+		c.stopCtx = context.AfterFunc(ctx, c.wake)
+	}
+	if err := s.pool.Submit(c.step); err != nil {
+		if c.stopCtx != nil {
+			c.stopCtx()
+		}
+		stopPull() // the coroutine never started: this ends it
+		return future.Failed[T](s.refusedByPool(c, err))
+	}
+	return f
+}
+
+// runBody calls body and ends the continuation, whatever body does: a panic becomes a
+// *future.PanicError and runtime.Goexit an error, and either way the continuation is
+// counted out (after a Run's slot is given back) and end, if not nil, is called with the
+// result. A Goexit goes on unwinding the goroutine after that, as it must.
+func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, err error) {
+	returned := false
+	defer func() {
+		if !returned {
+			if r := recover(); r != nil {
+				err = &future.PanicError{Value: r, Stack: debug.Stack()}
+			} else {
+				err = errGoexit
+			}
+		}
+		if c.pull == nil {
+			c.s.releaseInline(c)
+		}
+		c.s.finish(c, err)
+		if end != nil {
+			end(v, err)
+		}
+	}()
+	v, err = body(c)
+	returned = true
+	return v, err
+}
+
+// runStep is the pool task of a spawned continuation: it runs the body until it returns or
+// suspends. A body woken while it was handing its step back goes on in the same step.
+func (c *C) runStep() {
+	c.started = c.s.now()
+	c.setState(Running)
+	for {
+		if _, more := c.pull(); !more {
+			return // the body returned, and its end checked the step
+		}
+		// Once the state says suspended, a wake-up may hand c to another worker at any
+		// moment: everything this step still needs is read before.
+		s, started := c.s, c.started
+		c.since.Store(s.now())
+		if c.state.CompareAndSwap(uint32(suspending), uint32(Suspended)) {
+			s.checkStep(c, started) // reads only what never changes
+			return                  // the wake-up will resume it
+		}
+		c.state.Store(uint32(Running)) // woken during the hand-off
+	}
+}
+
+// wakeUp resumes a continuation that is suspending or suspended, at most once per
+// suspension: a suspending body goes on in its step, a suspended one is handed back to
+// the pool. In any other state there is nothing to wake.
+func (c *C) wakeUp() {
+	for {
+		switch State(c.state.Load()) {
+		case suspending:
+			if c.state.CompareAndSwap(uint32(suspending), uint32(woken)) {
+				return
+			}
+		case Suspended:
+			if c.state.CompareAndSwap(uint32(Suspended), uint32(Queued)) {
+				c.since.Store(c.s.now())
+				c.s.pool.Resume(c.step)
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// Run runs body as a continuation on the calling goroutine and returns its result. The
+// caller first takes a slot with the priority of new work (waiting in the pool's queue if
+// none is free), runs body while it holds it, and gives it back while body awaits.
+//
+// Run refuses exactly as [Spawn] does and returns the same errors, and also ctx's error if
+// ctx ends while the caller waits for its first slot. A panic in body is recovered and
+// returned as a *future.PanicError.
+func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opts ...SpawnOption) (T, error) {
+	if body == nil {
+		panic("continuation: Run called with a nil body")
+	}
+	var zero T
+	c, err := s.admit(ctx, opts)
+	if err != nil {
+		return zero, err
+	}
+	if err := s.pool.Acquire(ctx); err != nil {
+		return zero, s.refusedByPool(c, err)
+	}
+	c.holding = true
+	c.started = s.now()
+	c.setState(Running)
+	return runBody(c, body, nil)
+}
+
+// releaseInline gives back the slot a Run continuation holds, if it holds one: a body can
+// only end without one if Reacquire panicked.
+func (s *Scheduler) releaseInline(c *C) {
+	if c.holding {
+		c.holding = false
+		s.pool.Release()
+		s.checkStep(c, c.started)
+	}
+}
+
+// Await suspends the body until a has settled and returns nil; see the package doc. It
+// returns the context's error if the context ends first, and [ErrStopped] once the
+// scheduler has given up on the continuation. If a has already settled, Await returns nil
+// at once without suspending.
+//
+// Await panics if a is nil, if the body has returned, or if another Await of the same
+// continuation is waiting.
+func (c *C) Await(a future.Awaitable) error {
+	if a == nil {
+		panic("continuation: Await called with a nil Awaitable")
+	}
+	if c.done.Load() {
+		panic("continuation: Await called after the body returned")
+	}
+	if !c.waiting.CompareAndSwap(false, true) {
+		panic("continuation: Await called while the continuation is already waiting " +
+			"(its *C was shared with another goroutine)")
+	}
+	defer c.waiting.Store(false)
+	if c.stopped.Load() {
+		return ErrStopped
+	}
+	if c.pull == nil {
+		return c.awaitInline(a)
+	}
+	c.state.Store(uint32(suspending))
+	stop := a.AfterDone(c.wake)
+	// Suspend unless something woke us already: a settled a (AfterDone ran wake), an ended
+	// context or a stop, whose wake-ups may have come before the state said suspending.
+	if c.state.Load() == uint32(suspending) && c.ctx.Err() == nil && !c.stopped.Load() {
+		c.yield(struct{}{})
+	}
+	c.state.Store(uint32(Running))
+	if stop() { // a has not settled: it was the context or the scheduler
+		return c.interrupted()
+	}
+	return nil
+}
+
+// interrupted is why a continuation woke without what it awaited.
+func (c *C) interrupted() error {
+	if c.stopped.Load() {
+		return ErrStopped
+	}
+	return c.ctx.Err()
+}
+
+// awaitInline is Await for Run: the caller's goroutine waits, holding no slot.
+func (c *C) awaitInline(a future.Awaitable) error {
+	done := a.Done()
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	s := c.s
+	c.setState(Suspended)
+	s.releaseInline(c)
+	var err error
+	select {
+	case <-done:
+	case <-c.ctx.Done():
+		err = c.ctx.Err()
+	case <-s.stopping:
+		c.stopped.Store(true)
+		err = ErrStopped
+	}
+	c.setState(Queued)
+	s.pool.Reacquire()
+	c.holding = true
+	c.started = s.now()
+	c.setState(Running)
+	if err != nil && err != ErrStopped {
+		select {
+		case <-done:
+			err = nil // both happened: the settled future wins, as in future.Await
+		default:
+		}
+	}
+	return err
+}
+
+// Await is [C.Await] for a future: it waits for f and returns its value and error, or the
+// zero value and Await's error (the context's, or [ErrStopped]) if it stopped waiting first.
+func Await[T any](c *C, f *future.Future[T]) (T, error) {
+	if f == nil {
+		panic("continuation: Await called with a nil *future.Future")
+	}
+	if err := c.Await(f); err != nil {
+		var zero T
+		return zero, err
+	}
+	r, _ := f.Peek()
+	return r.Value, r.Err
+}

@@ -1,0 +1,144 @@
+package continuation
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/pool"
+)
+
+var sinkInt int
+
+func benchScheduler(b *testing.B, workers int) *Scheduler {
+	p := pool.New(workers)
+	s := NewScheduler(p)
+	b.Cleanup(func() {
+		_ = s.Shutdown(context.Background())
+		_ = p.Shutdown(context.Background())
+	})
+	return s
+}
+
+// BenchmarkRun: a body that never waits, on the caller's goroutine, against the bare
+// pool slot it runs under.
+func BenchmarkRun(b *testing.B) {
+	ctx := context.Background()
+	body := func(*C) (int, error) { return 1, nil }
+	b.Run("impl=Run", func(b *testing.B) {
+		s := benchScheduler(b, runtime.GOMAXPROCS(0))
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			n := 0
+			for pb.Next() {
+				v, _ := Run(s, ctx, body)
+				n += v
+			}
+			sinkInt += n
+		})
+	})
+	b.Run("impl=Acquire+Release", func(b *testing.B) {
+		p := pool.New(runtime.GOMAXPROCS(0))
+		defer p.Shutdown(ctx)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			n := 0
+			for pb.Next() {
+				_ = p.Acquire(ctx)
+				v, _ := body(nil)
+				n += v
+				p.Release()
+			}
+			sinkInt += n
+		})
+	})
+}
+
+// BenchmarkSpawn: a body that never waits, as a coroutine on the pool's workers, against
+// a bare pool task with a future.
+func BenchmarkSpawn(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=Spawn", func(b *testing.B) {
+		s := benchScheduler(b, 2)
+		b.ReportAllocs()
+		for range b.N {
+			v, _ := Spawn(s, ctx, func(*C) (int, error) { return 1, nil }).Await(ctx)
+			sinkInt += v
+		}
+	})
+	b.Run("impl=Submit+future", func(b *testing.B) {
+		p := pool.New(2)
+		defer p.Shutdown(ctx)
+		b.ReportAllocs()
+		for range b.N {
+			f, resolve := future.New[int]()
+			_ = p.Submit(func() { resolve(1, nil) })
+			v, _ := f.Await(ctx)
+			sinkInt += v
+		}
+	})
+}
+
+// BenchmarkSuspend: one suspension and resumption per op, the future settled by another
+// goroutine: Spawn's coroutine steps, Run's slot hand-back, and a goroutine blocked on a
+// channel (no bound at all) as the baseline.
+func BenchmarkSuspend(b *testing.B) {
+	ctx := context.Background()
+	settler := func(b *testing.B) chan<- func(int, error) bool {
+		work := make(chan func(int, error) bool, 1)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for r := range work {
+				r(1, nil)
+			}
+		})
+		b.Cleanup(func() { close(work); wg.Wait() })
+		return work
+	}
+	body := func(work chan<- func(int, error) bool, n int) func(*C) (int, error) {
+		return func(c *C) (int, error) {
+			sum := 0
+			for range n {
+				f, resolve := future.New[int]()
+				work <- resolve
+				v, err := Await(c, f)
+				if err != nil {
+					return 0, err
+				}
+				sum += v
+			}
+			return sum, nil
+		}
+	}
+	b.Run("impl=Spawn", func(b *testing.B) {
+		s := benchScheduler(b, 2)
+		work := settler(b)
+		b.ReportAllocs()
+		v, _ := Spawn(s, ctx, body(work, b.N)).Await(ctx)
+		sinkInt += v
+	})
+	b.Run("impl=Run", func(b *testing.B) {
+		s := benchScheduler(b, 2)
+		work := settler(b)
+		b.ReportAllocs()
+		v, _ := Run(s, ctx, body(work, b.N))
+		sinkInt += v
+	})
+	b.Run("impl=goroutine", func(b *testing.B) {
+		work := make(chan chan int, 1)
+		go func() {
+			for c := range work {
+				c <- 1
+			}
+		}()
+		defer close(work)
+		b.ReportAllocs()
+		for range b.N {
+			c := make(chan int, 1)
+			work <- c
+			sinkInt += <-c
+		}
+	})
+}

@@ -1,0 +1,79 @@
+package continuation
+
+import (
+	"log/slog"
+	"time"
+)
+
+// DefaultMaxAlive is the alive bound when [WithMaxAlive] is not given. Each alive
+// continuation keeps a goroutine's stack (its own, or its coroutine's for Spawn), from
+// 8 KiB up: 10,000 of them take 80 MiB or more, a bound that protects memory while it
+// leaves room for any number of requests a 2-core machine serves in the time of a slow
+// upstream call.
+const DefaultMaxAlive = 10_000
+
+// DefaultStepBudget is the step budget when [WithStepBudget] is not given.
+const DefaultStepBudget = time.Second
+
+// An Option configures a [Scheduler] made by [NewScheduler]. When an option is given more
+// than once, the last one wins.
+type Option interface {
+	apply(*options)
+}
+
+type options struct {
+	maxAlive int
+	budget   time.Duration
+	logger   *slog.Logger
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// WithMaxAlive bounds how many continuations may be alive at once: admitted and not
+// ended, whether running, queued or suspended. Beyond it, Spawn and Run refuse at once
+// with an error that errors.Is [ErrOverloaded]. The default is [DefaultMaxAlive].
+// WithMaxAlive panics if n is less than 1.
+func WithMaxAlive(n int) Option {
+	if n < 1 {
+		panic("continuation: WithMaxAlive called with a bound below 1")
+	}
+	return optionFunc(func(o *options) { o.maxAlive = n })
+}
+
+// WithStepBudget sets how long one step of a continuation may hold its slot: from taking
+// the slot to the next suspension or the end of the body. Go cannot preempt a step, so a
+// step that runs past d is reported when it ends: a warning through the logger, naming the
+// continuation's label and how long it ran, and a count in [Stats].StepOverruns. Time spent
+// suspended never counts. Zero turns the check off. The default is [DefaultStepBudget].
+// WithStepBudget panics if d is negative.
+func WithStepBudget(d time.Duration) Option {
+	if d < 0 {
+		panic("continuation: WithStepBudget called with a negative duration")
+	}
+	return optionFunc(func(o *options) { o.budget = d })
+}
+
+// WithLogger sets where the scheduler's warnings go. The default is [slog.Default] at the
+// time NewScheduler is called. WithLogger panics if l is nil.
+func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		panic("continuation: WithLogger called with a nil *slog.Logger")
+	}
+	return optionFunc(func(o *options) { o.logger = l })
+}
+
+// A SpawnOption configures one continuation started by [Spawn] or [Run].
+type SpawnOption interface {
+	applySpawn(*C)
+}
+
+type spawnOptionFunc func(*C)
+
+func (f spawnOptionFunc) applySpawn(c *C) { f(c) }
+
+// WithLabel names a continuation, for [Scheduler.Snapshot] and the step budget's warnings.
+func WithLabel(label string) SpawnOption {
+	return spawnOptionFunc(func(c *C) { c.label = label })
+}
