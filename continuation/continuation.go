@@ -91,11 +91,11 @@ type Scheduler struct {
 	errTooMany, errQueueFull error // what refused continuations fail with
 
 	mu       sync.Mutex
-	alive    int            // continuations admitted and not ended; under mu
-	head     C              // sentinel of the ring of alive continuations; under mu
-	closed   bool           // Shutdown began; under mu
-	drained  chan struct{}  // closed once closed and alive == 0
-	stopping chan struct{}  // closed when Shutdown gives up on the alive continuations
+	alive    int           // continuations admitted and not ended; under mu
+	head     C             // sentinel of the ring of alive continuations; under mu
+	closed   bool          // Shutdown began; under mu
+	drained  chan struct{} // closed once closed and alive == 0
+	stopping chan struct{} // closed when Shutdown gives up on the alive continuations
 	stopOnce sync.Once
 
 	completed, failed, panicked, refused, overruns atomic.Int64
