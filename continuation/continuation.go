@@ -90,15 +90,16 @@ type Scheduler struct {
 
 	errTooMany, errQueueFull error // what refused continuations fail with
 
-	mu       sync.Mutex
-	alive    int           // continuations admitted and not ended; under mu
-	head     C             // sentinel of the ring of alive continuations; under mu
-	closed   bool          // Shutdown began; under mu
+	shards   []shard      // the registry of alive continuations
+	alive    atomic.Int64 // admitted and not ended, the alive bound's count
+	closed   atomic.Bool  // Shutdown began
+	gaveUp   atomic.Bool  // Shutdown gave up: every Await returns ErrStopped
 	drained  chan struct{} // closed once closed and alive == 0
-	stopping chan struct{} // closed when Shutdown gives up on the alive continuations
+	stopping chan struct{} // closed when Shutdown gives up, for Run's waits
+	drain    sync.Once
 	stopOnce sync.Once
 
-	completed, failed, panicked, refused, overruns atomic.Int64
+	refused, overruns atomic.Int64
 }
 
 // NewScheduler returns a scheduler that runs continuations on p's slots. It starts no
@@ -122,8 +123,8 @@ func NewScheduler(p *pool.Pool, opts ...Option) *Scheduler {
 		errTooMany: fmt.Errorf("%w: the limit of %d alive continuations is reached",
 			ErrOverloaded, o.maxAlive),
 		errQueueFull: fmt.Errorf("%w: %w", ErrOverloaded, pool.ErrFull),
+		shards:       newShards(),
 	}
-	s.head.prev, s.head.next = &s.head, &s.head
 	return s
 }
 
@@ -173,11 +174,10 @@ type C struct {
 
 	state   atomic.Uint32 // a State
 	since   atomic.Int64  // s.now() at the last change of public state
-	stopped atomic.Bool   // the scheduler gave up: Await returns ErrStopped
 	waiting atomic.Bool   // an Await is under way: a second one is misuse
 	done    atomic.Bool   // the body returned: Await is misuse
 
-	prev, next *C // the scheduler's ring of alive continuations; under s.mu
+	prev, next *C // the ring of alive continuations of c's shard; under its mu
 
 	// Spawn only; set before the first step, read by the steps.
 	pull    func() (struct{}, bool) // the coroutine's next
@@ -197,12 +197,13 @@ func (c *C) Context() context.Context { return c.ctx }
 // Label returns the continuation's label, as given by [WithLabel].
 func (c *C) Label() string { return c.label }
 
-func (c *C) setState(st State) {
+func (c *C) setState(st State, now int64) {
 	c.state.Store(uint32(st))
-	c.since.Store(c.s.now())
+	c.since.Store(now)
 }
 
-// admit counts a new continuation in, or says why not.
+// admit counts a new continuation in, or says why not. The caller sets what the
+// continuation needs, then enters it in the registry.
 func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 	if ctx == nil {
 		panic("continuation: nil Context")
@@ -211,42 +212,45 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 	for _, opt := range opts {
 		opt.applySpawn(c)
 	}
-	now := s.now()
-	c.born = now
-	c.since.Store(now)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case s.closed:
+	if s.closed.Load() {
 		s.refused.Add(1)
 		return nil, ErrClosed
-	case s.alive >= s.maxAlive:
+	}
+	if s.alive.Add(1) > int64(s.maxAlive) {
+		s.release()
 		s.refused.Add(1)
 		return nil, s.errTooMany
 	}
-	s.alive++
-	c.prev, c.next = s.head.prev, &s.head
-	c.prev.next, s.head.prev = c, c
+	if s.closed.Load() { // Shutdown began meanwhile and may have seen our count
+		s.release()
+		s.refused.Add(1)
+		return nil, ErrClosed
+	}
+	now := s.now()
+	c.born, c.started = now, now
+	c.since.Store(now)
 	return c, nil
 }
 
+// release takes one from the alive count; the last one out after Shutdown began ends
+// the drain.
+func (s *Scheduler) release() {
+	if s.alive.Add(-1) == 0 && s.closed.Load() {
+		s.drain.Do(func() { close(s.drained) })
+	}
+}
+
 // leave counts a continuation out: it ended, or the pool refused it after admission.
-func (s *Scheduler) leave(c *C) {
+func (s *Scheduler) leave(c *C, how outcome) {
 	c.done.Store(true)
 	c.state.Store(uint32(ended))
-	s.mu.Lock()
-	c.prev.next, c.next.prev = c.next, c.prev
-	c.prev, c.next = nil, nil
-	s.alive--
-	if s.alive == 0 && s.closed {
-		close(s.drained)
-	}
-	s.mu.Unlock()
+	s.shardOf(c).remove(c, how)
+	s.release()
 }
 
 // refusedByPool maps the pool's refusal of an admitted continuation to its error.
 func (s *Scheduler) refusedByPool(c *C, err error) error {
-	s.leave(c)
+	s.leave(c, refusedLate)
 	s.refused.Add(1)
 	switch {
 	case errors.Is(err, pool.ErrFull):
@@ -257,27 +261,12 @@ func (s *Scheduler) refusedByPool(c *C, err error) error {
 	return err // the context ended while waiting for a slot
 }
 
-// finish counts the end of a body.
-func (s *Scheduler) finish(c *C, err error) {
-	switch {
-	case err == nil:
-		s.completed.Add(1)
-	default:
-		var pe *future.PanicError
-		if errors.As(err, &pe) {
-			s.panicked.Add(1)
-		}
-		s.failed.Add(1)
-	}
-	s.leave(c)
-}
-
 // checkStep reports a step that held its slot past the budget.
-func (s *Scheduler) checkStep(c *C, started int64) {
+func (s *Scheduler) checkStep(c *C, started, now int64) {
 	if s.budget <= 0 {
 		return
 	}
-	if d := time.Duration(s.now() - started); d > s.budget {
+	if d := time.Duration(now - started); d > s.budget {
 		s.overruns.Add(1)
 		s.logger.Warn("continuation: step ran past its budget",
 			"label", c.label, "ran", d, "budget", s.budget)
@@ -307,7 +296,7 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 	c.pull, stopPull = iter.Pull(func(yield func(struct{}) bool) {
 		c.yield = yield
 		runBody(c, body, func(v T, err error) {
-			s.checkStep(c, c.started)
+			s.checkStep(c, c.started, s.now())
 			if c.stopCtx != nil {
 				c.stopCtx()
 			}
@@ -319,6 +308,7 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 	if ctx.Done() != nil {
 		c.stopCtx = context.AfterFunc(ctx, c.wake)
 	}
+	s.shardOf(c).insert(c)
 	if err := s.pool.Submit(c.step); err != nil {
 		if c.stopCtx != nil {
 			c.stopCtx()
@@ -336,17 +326,21 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, err error) {
 	returned := false
 	defer func() {
-		if !returned {
+		how := completed
+		switch {
+		case !returned:
 			if r := recover(); r != nil {
-				err = &future.PanicError{Value: r, Stack: debug.Stack()}
+				err, how = &future.PanicError{Value: r, Stack: debug.Stack()}, panicked
 			} else {
-				err = errGoexit
+				err, how = errGoexit, failed
 			}
+		case err != nil:
+			how = failed
 		}
 		if c.pull == nil {
-			c.s.releaseInline(c)
+			c.s.releaseInline(c, c.s.now())
 		}
-		c.s.finish(c, err)
+		c.s.leave(c, how)
 		if end != nil {
 			end(v, err)
 		}
@@ -360,17 +354,17 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 // suspends. A body woken while it was handing its step back goes on in the same step.
 func (c *C) runStep() {
 	c.started = c.s.now()
-	c.setState(Running)
+	c.setState(Running, c.started)
 	for {
 		if _, more := c.pull(); !more {
 			return // the body returned, and its end checked the step
 		}
 		// Once the state says suspended, a wake-up may hand c to another worker at any
 		// moment: everything this step still needs is read before.
-		s, started := c.s, c.started
-		c.since.Store(s.now())
+		s, started, now := c.s, c.started, c.s.now()
+		c.since.Store(now)
 		if c.state.CompareAndSwap(uint32(suspending), uint32(Suspended)) {
-			s.checkStep(c, started) // reads only what never changes
+			s.checkStep(c, started, now) // reads only what never changes
 			return                  // the wake-up will resume it
 		}
 		c.state.Store(uint32(Running)) // woken during the hand-off
@@ -415,22 +409,27 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 	if err != nil {
 		return zero, err
 	}
-	if err := s.pool.Acquire(ctx); err != nil {
-		return zero, s.refusedByPool(c, err)
+	s.shardOf(c).insert(c)
+	if s.pool.TryAcquire() {
+		c.state.Store(uint32(Running)) // at once: the admission's time stands
+	} else {
+		if err := s.pool.Acquire(ctx); err != nil {
+			return zero, s.refusedByPool(c, err)
+		}
+		c.started = s.now()
+		c.setState(Running, c.started)
 	}
 	c.holding = true
-	c.started = s.now()
-	c.setState(Running)
 	return runBody(c, body, nil)
 }
 
 // releaseInline gives back the slot a Run continuation holds, if it holds one: a body can
 // only end without one if Reacquire panicked.
-func (s *Scheduler) releaseInline(c *C) {
+func (s *Scheduler) releaseInline(c *C, now int64) {
 	if c.holding {
 		c.holding = false
 		s.pool.Release()
-		s.checkStep(c, c.started)
+		s.checkStep(c, c.started, now)
 	}
 }
 
@@ -453,7 +452,7 @@ func (c *C) Await(a future.Awaitable) error {
 			"(its *C was shared with another goroutine)")
 	}
 	defer c.waiting.Store(false)
-	if c.stopped.Load() {
+	if c.s.gaveUp.Load() {
 		return ErrStopped
 	}
 	if c.pull == nil {
@@ -463,7 +462,7 @@ func (c *C) Await(a future.Awaitable) error {
 	stop := a.AfterDone(c.wake)
 	// Suspend unless something woke us already: a settled a (AfterDone ran wake), an ended
 	// context or a stop, whose wake-ups may have come before the state said suspending.
-	if c.state.Load() == uint32(suspending) && c.ctx.Err() == nil && !c.stopped.Load() {
+	if c.state.Load() == uint32(suspending) && c.ctx.Err() == nil && !c.s.gaveUp.Load() {
 		c.yield(struct{}{})
 	}
 	c.state.Store(uint32(Running))
@@ -475,7 +474,7 @@ func (c *C) Await(a future.Awaitable) error {
 
 // interrupted is why a continuation woke without what it awaited.
 func (c *C) interrupted() error {
-	if c.stopped.Load() {
+	if c.s.gaveUp.Load() {
 		return ErrStopped
 	}
 	return c.ctx.Err()
@@ -493,22 +492,27 @@ func (c *C) awaitInline(a future.Awaitable) error {
 		return err
 	}
 	s := c.s
-	c.setState(Suspended)
-	s.releaseInline(c)
+	now := s.now()
+	c.setState(Suspended, now)
+	s.releaseInline(c, now)
 	var err error
 	select {
 	case <-done:
 	case <-c.ctx.Done():
 		err = c.ctx.Err()
 	case <-s.stopping:
-		c.stopped.Store(true)
 		err = ErrStopped
 	}
-	c.setState(Queued)
-	s.pool.Reacquire()
+	c.state.Store(uint32(Queued)) // its time is the wake-up's, read below if it waited
+	if s.pool.TryAcquire() {
+		c.started = s.now()
+	} else {
+		c.since.Store(s.now())
+		s.pool.Reacquire()
+		c.started = s.now()
+	}
 	c.holding = true
-	c.started = s.now()
-	c.setState(Running)
+	c.setState(Running, c.started)
 	if err != nil && err != ErrStopped {
 		select {
 		case <-done:

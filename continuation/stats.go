@@ -1,12 +1,15 @@
 package continuation
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 )
 
-// Stats counts what a scheduler has done and is doing. The gauges (Alive to Queued) are
-// read together under the scheduler's lock; the counters are read just after.
+// Stats counts what a scheduler has done and is doing. It is summed over the parts of the
+// scheduler's registry, each read under its lock: while continuations come and go, the
+// parts are read at slightly different moments.
 type Stats struct {
 	Alive     int // admitted and not ended: Running + Suspended + Queued
 	Running   int // holding a slot
@@ -32,9 +35,13 @@ type Info struct {
 // in proportion to how many there are: it is meant for monitoring, not for hot paths.
 func (s *Scheduler) Stats() Stats {
 	var st Stats
-	s.mu.Lock()
-	st.Alive = s.alive
-	for c := s.head.next; c != &s.head; c = c.next {
+	s.each(func(sh *shard, c *C) {
+		if c == nil {
+			st.Completed += sh.completed
+			st.Failed += sh.failed
+			st.Panicked += sh.panicked
+			return
+		}
 		switch State(c.state.Load()) {
 		case Queued:
 			st.Queued++
@@ -43,11 +50,8 @@ func (s *Scheduler) Stats() Stats {
 		default:
 			st.Running++
 		}
-	}
-	s.mu.Unlock()
-	st.Completed = s.completed.Load()
-	st.Failed = s.failed.Load()
-	st.Panicked = s.panicked.Load()
+	})
+	st.Alive = st.Running + st.Suspended + st.Queued
 	st.Refused = s.refused.Load()
 	st.StepOverruns = s.overruns.Load()
 	return st
@@ -56,20 +60,30 @@ func (s *Scheduler) Stats() Stats {
 // Snapshot lists the continuations alive now, oldest first: the scheduler's thread dump.
 func (s *Scheduler) Snapshot() []Info {
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	infos := make([]Info, 0, s.alive)
-	for c := s.head.next; c != &s.head; c = c.next {
+	type entry struct {
+		born int64
+		info Info
+	}
+	var all []entry
+	s.each(func(_ *shard, c *C) {
+		if c == nil {
+			return
+		}
 		st := State(c.state.Load())
 		if st == suspending || st == woken {
 			st = Running
 		}
-		infos = append(infos, Info{
+		all = append(all, entry{c.born, Info{
 			Label:   c.label,
 			State:   st,
 			Age:     time.Duration(now - c.born),
 			InState: time.Duration(max(0, now-c.since.Load())),
-		})
+		}})
+	})
+	slices.SortStableFunc(all, func(a, b entry) int { return cmp.Compare(a.born, b.born) })
+	infos := make([]Info, len(all))
+	for i, e := range all {
+		infos[i] = e.info
 	}
 	return infos
 }
@@ -80,30 +94,24 @@ func (s *Scheduler) Snapshot() []Info {
 // and Shutdown returns ctx's error once they have all ended. Calling Shutdown again waits
 // again. The pool is not shut down: do that after, with [pool.Pool.Shutdown].
 func (s *Scheduler) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		if s.alive == 0 {
-			close(s.drained)
-		}
+	s.closed.Store(true)
+	if s.alive.Load() == 0 {
+		s.drain.Do(func() { close(s.drained) })
 	}
-	s.mu.Unlock()
 	select {
 	case <-s.drained:
 		return nil
 	case <-ctx.Done():
 	}
 	s.stopOnce.Do(func() {
-		s.mu.Lock()
-		close(s.stopping)
+		s.gaveUp.Store(true)
+		close(s.stopping) // wakes Run's waits
 		var wake []func()
-		for c := s.head.next; c != &s.head; c = c.next {
-			c.stopped.Store(true)
-			if c.wake != nil {
+		s.each(func(_ *shard, c *C) {
+			if c != nil && c.wake != nil {
 				wake = append(wake, c.wake)
 			}
-		}
-		s.mu.Unlock()
+		})
 		for _, w := range wake {
 			w()
 		}

@@ -544,6 +544,30 @@ func TestAcquireWithDoneContextAndNoFreeSlot(t *testing.T) {
 	shutdown(t, p)
 }
 
+func TestTryAcquire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		require.True(t, p.TryAcquire(), "a free slot is taken")
+		require.False(t, p.TryAcquire(), "no slot is free: TryAcquire does not wait")
+
+		release := make(chan struct{})
+		require.NoError(t, p.Submit(func() { <-release }))
+		require.Equal(t, 1, p.Stats().QueuedNew)
+		p.Release()
+		synctest.Wait()
+		require.False(t, p.TryAcquire(), "the freed slot went to the queued task")
+		require.Equal(t, 1, p.Stats().BusyWorkers)
+
+		close(release)
+		synctest.Wait()
+		require.True(t, p.TryAcquire(), "free again once the task ended")
+		p.Release()
+
+		require.NoError(t, p.Shutdown(context.Background()))
+		require.False(t, p.TryAcquire(), "refused once Shutdown began")
+	})
+}
+
 // TestAcquireGivingUpKeepsTheOrder checks that waiters that give up leave the queue
 // without disturbing the order of the others.
 func TestAcquireGivingUpKeepsTheOrder(t *testing.T) {

@@ -114,6 +114,15 @@ func (p *Pool) Reacquire() {
 	p.recycle(w)
 }
 
+// TryAcquire takes a free slot for the calling goroutine, with the priority of new work,
+// and reports whether it did. It never waits: it fails when no slot is free (then
+// something may be queued, and a slot taken now would jump the queue) and once
+// [Pool.Shutdown] has begun. A slot it took is given back with [Pool.Release]. It costs
+// what the fast path of [Pool.Acquire] costs: no lock, no allocation.
+func (p *Pool) TryAcquire() bool {
+	return p.takeFree(closedBit)
+}
+
 // takeFree is the fast path of Acquire and Reacquire: it takes a free slot inline without
 // locking, unless the state has a bit of refuse set. A free slot means that nothing is
 // queued, so the order of the queues is kept.
