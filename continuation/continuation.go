@@ -90,10 +90,10 @@ type Scheduler struct {
 
 	errTooMany, errQueueFull error // what refused continuations fail with
 
-	shards   []shard      // the registry of alive continuations
-	alive    atomic.Int64 // admitted and not ended, the alive bound's count
-	closed   atomic.Bool  // Shutdown began
-	gaveUp   atomic.Bool  // Shutdown gave up: every Await returns ErrStopped
+	shards   []shard       // the registry of alive continuations
+	alive    atomic.Int64  // admitted and not ended, the alive bound's count
+	closed   atomic.Bool   // Shutdown began
+	gaveUp   atomic.Bool   // Shutdown gave up: every Await returns ErrStopped
 	drained  chan struct{} // closed once closed and alive == 0
 	stopping chan struct{} // closed when Shutdown gives up, for Run's waits
 	drain    sync.Once
@@ -365,7 +365,7 @@ func (c *C) runStep() {
 		c.since.Store(now)
 		if c.state.CompareAndSwap(uint32(suspending), uint32(Suspended)) {
 			s.checkStep(c, started, now) // reads only what never changes
-			return                  // the wake-up will resume it
+			return                       // the wake-up will resume it
 		}
 		c.state.Store(uint32(Running)) // woken during the hand-off
 	}
