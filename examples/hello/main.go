@@ -1,0 +1,68 @@
+// Command hello is the smallest suspend server: one handler that suspends on a future,
+// and a plain net/http handler beside it, run on the same bounded pool with Wrap.
+//
+//	go run ./examples/hello -addr 127.0.0.1:8080
+//	curl 127.0.0.1:8080/hello; curl 127.0.0.1:8080/plain
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"time"
+
+	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/httpadapter"
+	"github.com/gosuspend/suspend/pool"
+)
+
+// routes returns the example's handlers on s.
+func routes(s *continuation.Scheduler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/hello", httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		greeting := future.Go(r.Context(), func(ctx context.Context) (string, error) {
+			return "Hi!\n", nil // stands for a call to something slow
+		})
+		v, err := continuation.Await(c, greeting) // the slot is free meanwhile
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, v)
+		return err
+	}))
+	mux.Handle("/plain", httpadapter.Wrap(s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Hi from a plain handler!\n")
+	})))
+	return mux
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	flag.Parse()
+
+	p := pool.New(runtime.GOMAXPROCS(0))
+	s := continuation.NewScheduler(p)
+	srv := &http.Server{Addr: *addr, Handler: routes(s)}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown) // then the scheduler, then the pool: see httpadapter's doc
+		s.Shutdown(shutdown)
+		p.Shutdown(shutdown)
+	}()
+	log.Printf("listening on http://%s", *addr)
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}

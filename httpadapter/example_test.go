@@ -1,0 +1,50 @@
+package httpadapter_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/httpadapter"
+	"github.com/gosuspend/suspend/pool"
+)
+
+// A handler that waits on a slow upstream without holding one of the pool's two slots.
+func Example() {
+	p := pool.New(2)
+	s := continuation.NewScheduler(p)
+
+	h := httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		quote := future.Go(r.Context(), func(ctx context.Context) (string, error) {
+			time.Sleep(20 * time.Millisecond) // a slow upstream call
+			return "42", nil
+		})
+		v, err := continuation.Await(c, quote) // suspended: the slot serves others
+		if err != nil {
+			return err // answered 504 on a deadline, 500 otherwise
+		}
+		fmt.Fprintf(w, "the answer is %s\n", v)
+		return nil
+	}, httpadapter.WithTimeout(5*time.Second))
+
+	srv := httptest.NewServer(h)
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Print(resp.Status, ": ", string(body))
+
+	// Graceful shutdown: the server, then the scheduler, then the pool.
+	srv.Close()
+	s.Shutdown(context.Background())
+	p.Shutdown(context.Background())
+	// Output: 200 OK: the answer is 42
+}

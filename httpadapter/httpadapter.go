@@ -1,0 +1,303 @@
+// Package httpadapter serves net/http requests as continuations: each request runs on a
+// [continuation.Scheduler]'s bounded pool, and a handler that awaits a future gives its
+// slot back while it waits, like an [http.Handler] that does not count against the bound
+// while it waits on a slow upstream.
+//
+// A request is run by its own serving goroutine with [continuation.Run]: the goroutine
+// takes a slot, runs the handler, gives the slot back while the handler awaits, and takes
+// it again, ahead of new requests, to go on. The request's context is the continuation's:
+// a client that goes away resumes a suspended handler at once with the context's error.
+//
+// # Errors
+//
+// A handler returns an error instead of writing an error response. If it has written
+// nothing yet, the error is answered with a short plain-text response:
+//
+//   - refused by the scheduler ([continuation.ErrOverloaded]), or the scheduler is closed
+//     or gave up on the request: 503 Service Unavailable, with Retry-After;
+//   - a deadline (errors.Is(err, context.DeadlineExceeded)): 504 Gateway Timeout;
+//   - a [*StatusError]: its code;
+//   - a panic (a *future.PanicError): 500, and an error with the stack through the logger;
+//   - anything else: 500.
+//
+// The text is the status's own, never the error's (which may hold internal details); use
+// [WithErrorHandler] to answer otherwise. If the handler had already written, the response
+// cannot be fixed: the connection is aborted as net/http does for [http.ErrAbortHandler],
+// so the client sees a broken response, never a truncated one that looks whole. If the
+// client has gone, nothing is written.
+//
+// # Shutdown
+//
+// Stop in this order: [http.Server.Shutdown] (no new connections; waits for the requests
+// under way), then [continuation.Scheduler.Shutdown] (waits for continuations, and gives
+// up on them with a 503 if its context ends), then the pool's Shutdown. Every request the
+// scheduler admitted is answered.
+package httpadapter
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/future"
+)
+
+// HandlerFunc is a request handler that may suspend: it awaits futures with c, writes its
+// response to w, and returns an error instead of writing an error response (see the
+// package doc).
+type HandlerFunc func(c *continuation.C, w http.ResponseWriter, r *http.Request) error
+
+// StatusError is an error that asks for an HTTP status code in the response. Err is the
+// cause, for logs and errors.Is; it is not shown to the client.
+type StatusError struct {
+	Code int
+	Err  error
+}
+
+func (e *StatusError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("http status %d", e.Code)
+	}
+	return fmt.Sprintf("http status %d: %v", e.Code, e.Err)
+}
+
+func (e *StatusError) Unwrap() error { return e.Err }
+
+// handler serves requests with a HandlerFunc on a scheduler.
+type handler struct {
+	s *continuation.Scheduler
+	h HandlerFunc
+	options
+}
+
+// New returns an [http.Handler] that runs h on s for each request, as a continuation
+// driven by the serving goroutine. It panics if s or h is nil.
+func New(s *continuation.Scheduler, h HandlerFunc, opts ...Option) http.Handler {
+	if s == nil {
+		panic("httpadapter: New called with a nil *continuation.Scheduler")
+	}
+	if h == nil {
+		panic("httpadapter: New called with a nil HandlerFunc")
+	}
+	return &handler{s: s, h: h, options: buildOptions(opts)}
+}
+
+// Wrap returns an [http.Handler] that runs h on s for each request, as [New] does. h is
+// a plain handler, so it never suspends: it runs under the scheduler's bound, admission
+// and error handling, and behaves as it did on plain net/http otherwise. It panics if s or
+// h is nil.
+func Wrap(s *continuation.Scheduler, h http.Handler, opts ...Option) http.Handler {
+	if s == nil {
+		panic("httpadapter: Wrap called with a nil *continuation.Scheduler")
+	}
+	if h == nil {
+		panic("httpadapter: Wrap called with a nil http.Handler")
+	}
+	return New(s, func(_ *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	}, opts...)
+}
+
+func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if a.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
+	rw := &responseWriter{ResponseWriter: w}
+	var label continuation.SpawnOption
+	if a.label != nil {
+		label = continuation.WithLabel(a.label(r))
+	} else {
+		label = continuation.WithLabel(r.Method + " " + r.URL.Path)
+	}
+	_, err := continuation.Run(a.s, ctx, func(c *continuation.C) (struct{}, error) {
+		return struct{}{}, a.h(c, rw, r)
+	}, label)
+	if err != nil {
+		a.fail(rw, r, err)
+	}
+}
+
+// fail answers err, or aborts the response if it was under way.
+func (a *handler) fail(rw *responseWriter, r *http.Request, err error) {
+	var pe *future.PanicError
+	if errors.As(err, &pe) {
+		if pe.Value == http.ErrAbortHandler {
+			panic(http.ErrAbortHandler) // the handler asked for it: let net/http do it
+		}
+		a.logger.ErrorContext(r.Context(), "httpadapter: handler panicked",
+			"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(pe.Value),
+			"stack", string(pe.Stack))
+	}
+	if rw.written {
+		panic(http.ErrAbortHandler)
+	}
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		return // the client went away: nobody reads an answer
+	}
+	code := StatusCode(err)
+	if a.onError != nil {
+		a.onError(rw.ResponseWriter, r, code, err)
+		return
+	}
+	h := rw.Header()
+	h.Del("Content-Length")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if code == http.StatusServiceUnavailable {
+		h.Set("Retry-After", strconv.Itoa(int(a.retryAfter/time.Second)))
+	}
+	rw.ResponseWriter.WriteHeader(code)
+	io.WriteString(rw.ResponseWriter, http.StatusText(code)+"\n")
+}
+
+// StatusCode returns the HTTP status a handler's error is answered with (see the package
+// doc).
+func StatusCode(err error) int {
+	var se *StatusError
+	var pe *future.PanicError
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &se):
+		return se.Code
+	case errors.As(err, &pe):
+		return http.StatusInternalServerError
+	case errors.Is(err, continuation.ErrOverloaded),
+		errors.Is(err, continuation.ErrClosed),
+		errors.Is(err, continuation.ErrStopped):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusInternalServerError
+}
+
+// responseWriter notes whether the response has begun, and passes everything else on.
+// Unwrap lets [http.ResponseController] reach the server's writer.
+type responseWriter struct {
+	http.ResponseWriter
+	written bool
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		w.written = true // informational headers (1xx) do not begin the response
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.written = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	w.written = true
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.ResponseWriter, src)
+}
+
+// Flush makes the writer an [http.Flusher], for handlers that assert it.
+func (w *responseWriter) Flush() {
+	w.written = true
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack makes the writer an [http.Hijacker] when the server's is one.
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.written = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Option configures the handlers made by [New] and [Wrap]. When an option is given more
+// than once, the last one wins.
+type Option interface {
+	apply(*options)
+}
+
+type options struct {
+	timeout    time.Duration
+	label      func(*http.Request) string
+	onError    func(w http.ResponseWriter, r *http.Request, code int, err error)
+	logger     *slog.Logger
+	retryAfter time.Duration
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+func buildOptions(opts []Option) options {
+	o := options{logger: slog.Default(), retryAfter: time.Second}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	return o
+}
+
+// WithTimeout bounds each request with a context deadline d after it arrives. Suspended
+// time counts, since it is the client's wait: a handler still waiting at the deadline is
+// resumed with [context.DeadlineExceeded] and, if it returns that error, answered 504.
+// A handler that runs without awaiting is not interrupted (Go cannot preempt it). Zero,
+// the default, sets no deadline. WithTimeout panics if d is negative.
+func WithTimeout(d time.Duration) Option {
+	if d < 0 {
+		panic("httpadapter: WithTimeout called with a negative duration")
+	}
+	return optionFunc(func(o *options) { o.timeout = d })
+}
+
+// WithLabel sets how a request is named in the scheduler's Snapshot and warnings. The
+// default is the method and the path, as in "GET /users". It panics if fn is nil.
+func WithLabel(fn func(*http.Request) string) Option {
+	if fn == nil {
+		panic("httpadapter: WithLabel called with a nil function")
+	}
+	return optionFunc(func(o *options) { o.label = fn })
+}
+
+// WithErrorHandler sets what answers a handler's error when nothing was written yet: fn
+// gets the status code the package doc gives and the error, and writes the response. The
+// default writes the status text as plain text (and Retry-After with 503).
+// It panics if fn is nil.
+func WithErrorHandler(fn func(w http.ResponseWriter, r *http.Request, code int, err error)) Option {
+	if fn == nil {
+		panic("httpadapter: WithErrorHandler called with a nil function")
+	}
+	return optionFunc(func(o *options) { o.onError = fn })
+}
+
+// WithLogger sets where panics are logged. The default is [slog.Default] at the time the
+// handler is made. It panics if l is nil.
+func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		panic("httpadapter: WithLogger called with a nil *slog.Logger")
+	}
+	return optionFunc(func(o *options) { o.logger = l })
+}
+
+// WithRetryAfter sets the Retry-After of 503 responses, in whole seconds. The default is
+// one second. It panics if d is negative.
+func WithRetryAfter(d time.Duration) Option {
+	if d < 0 {
+		panic("httpadapter: WithRetryAfter called with a negative duration")
+	}
+	return optionFunc(func(o *options) { o.retryAfter = d })
+}

@@ -1,0 +1,492 @@
+package httpadapter
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/pool"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// env is a scheduler on a pool, and a real loopback server serving a handler on it, with
+// a client of its own; all of it stops when the test ends.
+type env struct {
+	p      *pool.Pool
+	s      *continuation.Scheduler
+	srv    *httptest.Server
+	client *http.Client
+}
+
+func newEnv(t *testing.T, workers int, sopts []continuation.Option, mk func(s *continuation.Scheduler) http.Handler) *env {
+	t.Helper()
+	e := &env{p: pool.New(workers)}
+	e.s = continuation.NewScheduler(e.p, sopts...)
+	e.srv = httptest.NewServer(mk(e.s))
+	tr := &http.Transport{MaxIdleConnsPerHost: 100}
+	e.client = &http.Client{Transport: tr}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		e.srv.Close()
+		require.NoError(t, e.s.Shutdown(context.Background()))
+		require.NoError(t, e.p.Shutdown(context.Background()))
+	})
+	return e
+}
+
+func (e *env) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	resp, err := e.client.Get(e.srv.URL + path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(body)
+}
+
+func TestStatusMapping(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	never, _ := future.New[int]()
+	routes := map[string]HandlerFunc{
+		"/ok": func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			v, err := continuation.Await(c, future.Go(r.Context(), func(context.Context) (string, error) {
+				return "hello", nil
+			}))
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(w, v)
+			return err
+		},
+		"/teapot": func(*continuation.C, http.ResponseWriter, *http.Request) error {
+			return &StatusError{Code: http.StatusTeapot, Err: errors.New("secret detail")}
+		},
+		"/internal": func(*continuation.C, http.ResponseWriter, *http.Request) error {
+			return errors.New("db password is hunter2")
+		},
+		"/panic": func(*continuation.C, http.ResponseWriter, *http.Request) error {
+			panic("handler bug")
+		},
+		"/deadline": func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			return c.Await(never) // WithTimeout ends it
+		},
+		"/upstream-deadline": func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			return fmt.Errorf("calling upstream: %w", context.DeadlineExceeded)
+		},
+		"/overloaded": func(*continuation.C, http.ResponseWriter, *http.Request) error {
+			return fmt.Errorf("downstream: %w", continuation.ErrOverloaded)
+		},
+	}
+	e := newEnv(t, 2, nil, func(s *continuation.Scheduler) http.Handler {
+		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			return routes[r.URL.Path](c, w, r)
+		}, WithTimeout(50*time.Millisecond), WithLogger(logger))
+	})
+
+	for _, tc := range []struct {
+		path, body string
+		code       int
+	}{
+		{"/ok", "hello", 200},
+		{"/teapot", "I'm a teapot\n", 418},
+		{"/internal", "Internal Server Error\n", 500},
+		{"/panic", "Internal Server Error\n", 500},
+		{"/deadline", "Gateway Timeout\n", 504},
+		{"/upstream-deadline", "Gateway Timeout\n", 504},
+		{"/overloaded", "Service Unavailable\n", 503},
+	} {
+		resp, body := e.get(t, tc.path)
+		assert.Equal(t, tc.code, resp.StatusCode, tc.path)
+		assert.Equal(t, tc.body, body, tc.path)
+		if tc.code >= 400 {
+			assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"), tc.path)
+		}
+		if tc.code == 503 {
+			assert.Equal(t, "1", resp.Header.Get("Retry-After"), tc.path)
+		}
+	}
+	require.Contains(t, logs.String(), "handler panicked")
+	require.Contains(t, logs.String(), "panic=\"handler bug\"")
+	require.Contains(t, logs.String(), "httpadapter_test.go", "the stack is logged")
+	require.NotContains(t, logs.String(), "hunter2", "errors other than panics are the handler's to log")
+}
+
+func TestErrorAfterWriteAborts(t *testing.T) {
+	for _, fail := range []string{"error", "panic"} {
+		t.Run(fail, func(t *testing.T) {
+			e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+				return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+					io.WriteString(w, "partial ")
+					http.NewResponseController(w).Flush()
+					if fail == "panic" {
+						panic("mid-stream bug")
+					}
+					return errors.New("mid-stream failure")
+				}, WithLogger(slog.New(slog.DiscardHandler)))
+			})
+			resp, err := e.client.Get(e.srv.URL)
+			require.NoError(t, err, "the header went out before the failure")
+			defer resp.Body.Close()
+			require.Equal(t, 200, resp.StatusCode)
+			body, err := io.ReadAll(resp.Body)
+			require.Error(t, err, "the client must see a broken response, not a whole one")
+			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			require.Equal(t, "partial ", string(body))
+		})
+	}
+}
+
+func TestClientDisconnectWhileSuspended(t *testing.T) {
+	never, _ := future.New[int]()
+	seen := make(chan error, 1)
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			err := c.Await(never)
+			seen <- err
+			return err
+		})
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL, nil)
+		resp, err := e.client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	require.Eventually(t, func() bool { return e.s.Stats().Suspended == 1 }, 10*time.Second, time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-errc, context.Canceled)
+	require.ErrorIs(t, <-seen, context.Canceled, "the handler was resumed with the context's error")
+	require.Eventually(t, func() bool { return e.s.Stats().Alive == 0 }, 10*time.Second, time.Millisecond)
+}
+
+func TestOverloadRefusedAtOnce(t *testing.T) {
+	gate, open := future.New[int]()
+	var admitted atomic.Int32
+	e := newEnv(t, 1, []continuation.Option{continuation.WithMaxAlive(2)}, func(s *continuation.Scheduler) http.Handler {
+		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			admitted.Add(1)
+			_, err := continuation.Await(c, gate)
+			return err
+		})
+	})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			resp, body := e.get(t, "/")
+			assert.Equal(t, 200, resp.StatusCode, body)
+		})
+	}
+	require.Eventually(t, func() bool { return e.s.Stats().Suspended == 2 }, 10*time.Second, time.Millisecond)
+
+	for range 20 {
+		resp, body := e.get(t, "/")
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		require.Equal(t, "Service Unavailable\n", body)
+		require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	}
+	require.Equal(t, int32(2), admitted.Load(), "refused requests never reach the handler")
+	require.Equal(t, int64(20), e.s.Stats().Refused)
+
+	open(1, nil)
+	wg.Wait()
+	resp, _ := e.get(t, "/")
+	require.Equal(t, 200, resp.StatusCode, "the server serves normally once the load is gone")
+}
+
+// streamHandler writes one line per future of next, flushing each at once.
+func streamHandler(next <-chan *future.Future[string]) HandlerFunc {
+	return func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/plain")
+		for f := range next {
+			v, err := continuation.Await(c, f)
+			if err != nil {
+				return err
+			}
+			io.WriteString(w, v+"\n")
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func testStreaming(t *testing.T, e *env, next chan *future.Future[string], wantProto int) {
+	first, resolveFirst := future.New[string]()
+	second, resolveSecond := future.New[string]()
+	next <- first
+	resolveFirst("one", nil)
+	resp, err := e.client.Get(e.srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, wantProto, resp.ProtoMajor)
+	rd := bufio.NewReader(resp.Body)
+	line, err := rd.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "one\n", line, "the first chunk arrives while the second future is pending")
+
+	next <- second
+	_, ok := second.Peek()
+	require.False(t, ok)
+	resolveSecond("two", nil)
+	line, err = rd.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "two\n", line)
+	close(next)
+	_, err = rd.ReadString('\n')
+	require.ErrorIs(t, err, io.EOF)
+}
+
+func TestStreaming(t *testing.T) {
+	next := make(chan *future.Future[string], 1)
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler { return New(s, streamHandler(next)) })
+	testStreaming(t, e, next, 1)
+}
+
+func TestHTTP2(t *testing.T) {
+	next := make(chan *future.Future[string], 1)
+	p := pool.New(1)
+	s := continuation.NewScheduler(p)
+	srv := httptest.NewUnstartedServer(New(s, streamHandler(next)))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	client := srv.Client()
+	defer func() {
+		client.CloseIdleConnections()
+		srv.Close()
+		require.NoError(t, s.Shutdown(context.Background()))
+		require.NoError(t, p.Shutdown(context.Background()))
+	}()
+	testStreaming(t, &env{p: p, s: s, srv: srv, client: client}, next, 2)
+}
+
+func TestWrap(t *testing.T) {
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Plain", "yes")
+			fmt.Fprintf(w, "hello %s", r.URL.Query().Get("name"))
+		})
+		mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "half")
+			panic(http.ErrAbortHandler)
+		})
+		return Wrap(s, mux)
+	})
+	resp, body := e.get(t, "/hello?name=gopher")
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "hello gopher", body)
+	require.Equal(t, "yes", resp.Header.Get("X-Plain"))
+
+	resp, body = e.get(t, "/nowhere")
+	require.Equal(t, 404, resp.StatusCode, "the mux's own answers pass through")
+	require.Equal(t, "404 page not found\n", body)
+
+	resp, err := e.client.Get(e.srv.URL + "/abort")
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	require.Error(t, err, "a handler's ErrAbortHandler still aborts")
+}
+
+func TestErrorHandlerAndLabel(t *testing.T) {
+	gate, open := future.New[int]()
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle("/debug/suspend", DebugHandler(s, nil))
+		mux.Handle("/", New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			if r.URL.Path == "/wait" {
+				_, err := continuation.Await(c, gate)
+				return err
+			}
+			return &StatusError{Code: http.StatusNotFound}
+		}, WithErrorHandler(func(w http.ResponseWriter, r *http.Request, code int, err error) {
+			w.WriteHeader(code)
+			fmt.Fprintf(w, `{"error":%d}`, code)
+		}), WithLabel(func(r *http.Request) string { return "route " + r.URL.Path })))
+		return mux
+	})
+	resp, body := e.get(t, "/missing")
+	require.Equal(t, 404, resp.StatusCode)
+	require.Equal(t, `{"error":404}`, body)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, _ := e.get(t, "/wait")
+		assert.Equal(t, 200, resp.StatusCode)
+	}()
+	require.Eventually(t, func() bool { return e.s.Stats().Suspended == 1 }, 10*time.Second, time.Millisecond)
+
+	resp, body = e.get(t, "/debug/suspend")
+	require.Equal(t, 200, resp.StatusCode)
+	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	var dump struct {
+		Scheduler     continuation.Stats
+		Continuations []struct {
+			Label string
+			State string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &dump), body)
+	require.Equal(t, 1, dump.Scheduler.Suspended)
+	require.Len(t, dump.Continuations, 1)
+	require.Equal(t, "route /wait", dump.Continuations[0].Label)
+	require.Equal(t, "suspended", dump.Continuations[0].State)
+
+	open(1, nil)
+	<-done
+}
+
+// TestOneWorkerManySlowRequests: one worker serves 1,000 concurrent requests that each
+// wait on a slow upstream in about one upstream delay, not 1,000 of them.
+func TestOneWorkerManySlowRequests(t *testing.T) {
+	const n, delay = 1000, 200 * time.Millisecond
+	upstream := func() *future.Future[string] {
+		f, resolve := future.New[string]()
+		time.AfterFunc(delay, func() { resolve("ok", nil) })
+		return f
+	}
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			v, err := continuation.Await(c, upstream())
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(w, v)
+			return err
+		})
+	})
+	e.client.Transport.(*http.Transport).MaxIdleConnsPerHost = n
+	start := time.Now()
+	var wg sync.WaitGroup
+	var ok atomic.Int32
+	for range n {
+		wg.Go(func() {
+			resp, err := e.client.Get(e.srv.URL)
+			if !assert.NoError(t, err) {
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && string(body) == "ok" {
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	require.Equal(t, int32(n), ok.Load())
+	// Serialized, the requests would take n*delay = 200 s; suspended, about one delay
+	// plus the time to open the connections. The bound is generous for a loaded machine.
+	require.Less(t, elapsed, 25*delay, "1,000 waits on one worker took %v", elapsed)
+	t.Logf("%d requests, one worker, upstream %v: %v", n, delay, elapsed)
+}
+
+// TestGracefulShutdownUnderLoad runs the documented recipe while requests are suspended:
+// every admitted request is answered, and nothing leaks.
+func TestGracefulShutdownUnderLoad(t *testing.T) {
+	const n = 300
+	p := pool.New(2)
+	s := continuation.NewScheduler(p)
+	release := make(chan struct{})
+	h := New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		f := future.Go(r.Context(), func(ctx context.Context) (string, error) {
+			select {
+			case <-release:
+				return "done", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		})
+		v, err := continuation.Await(c, f)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, v)
+		return err
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	var wg sync.WaitGroup
+	var answered atomic.Int32
+	for range n {
+		wg.Go(func() {
+			resp, err := client.Get("http://" + ln.Addr().String())
+			if !assert.NoError(t, err) {
+				return
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.NoError(t, err)
+			assert.Equal(t, 200, resp.StatusCode)
+			assert.Equal(t, "done", string(body))
+			answered.Add(1)
+		})
+	}
+	require.Eventually(t, func() bool { return s.Stats().Suspended == n }, 20*time.Second, time.Millisecond)
+
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(context.Background()) }()
+	require.Eventually(t, func() bool {
+		_, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+		return err != nil
+	}, 10*time.Second, time.Millisecond, "the listener closes while the requests are suspended")
+	close(release)
+	require.NoError(t, <-shut)
+	require.ErrorIs(t, <-served, http.ErrServerClosed)
+	require.NoError(t, s.Shutdown(context.Background()))
+	require.NoError(t, p.Shutdown(context.Background()))
+	wg.Wait()
+	require.Equal(t, int32(n), answered.Load(), "every admitted request was answered")
+	st := s.Stats()
+	require.Equal(t, int64(n), st.Completed)
+	require.Zero(t, st.Alive)
+}
+
+func TestMisuse(t *testing.T) {
+	p := pool.New(1)
+	defer p.Shutdown(context.Background())
+	s := continuation.NewScheduler(p)
+	h := func(*continuation.C, http.ResponseWriter, *http.Request) error { return nil }
+	require.PanicsWithValue(t, "httpadapter: New called with a nil *continuation.Scheduler", func() { New(nil, h) })
+	require.PanicsWithValue(t, "httpadapter: New called with a nil HandlerFunc", func() { New(s, nil) })
+	require.PanicsWithValue(t, "httpadapter: Wrap called with a nil http.Handler", func() { Wrap(s, nil) })
+	require.PanicsWithValue(t, "httpadapter: WithTimeout called with a negative duration", func() { WithTimeout(-1) })
+	require.True(t, strings.HasPrefix((&StatusError{Code: 400}).Error(), "http status 400"))
+}
