@@ -20,7 +20,7 @@ func BenchmarkHello(b *testing.B) {
 		name string
 		mk   func(s *continuation.Scheduler) http.Handler
 	}{
-		{"net/http", func(*continuation.Scheduler) http.Handler { return http.HandlerFunc(hello) }},
+		{"nethttp", func(*continuation.Scheduler) http.Handler { return http.HandlerFunc(hello) }},
 		{"New", func(s *continuation.Scheduler) http.Handler {
 			return New(s, func(_ *continuation.C, w http.ResponseWriter, r *http.Request) error {
 				hello(w, r)
