@@ -1,6 +1,7 @@
-// Package bench compares the pool package with its peers. It is a module of its own so
-// that the library's dependencies stay testify and goleak.
-package bench
+package main
+
+// The pool beside its peers: the same tasks on alitto/pond, panjf2000/ants, a goroutine
+// per task under a semaphore, and the slot path beside semaphore.Weighted and a channel.
 
 import (
 	"context"

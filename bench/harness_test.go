@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestHarnessSmoke runs the harness end to end on a tiny load, for every scenario: the
+// table, the JSON and the plot come out whole. It checks that the harness works, not how
+// fast anything is.
+func TestHarnessSmoke(t *testing.T) {
+	for _, scenario := range scenarios {
+		t.Run(scenario, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg, err := parseFlags([]string{
+				"-scenario", scenario, "-conns", "2,4", "-duration", "300ms", "-warmup", "100ms",
+				"-delay", "5ms", "-cpu", "100us", "-workers", "1",
+				"-json", filepath.Join(dir, "rows.json"), "-plot", filepath.Join(dir, "plot.svg"),
+			}, io.Discard)
+			require.NoError(t, err)
+			var out, progress bytes.Buffer
+			require.NoError(t, run(context.Background(), cfg, &out, &progress))
+
+			table := out.String()
+			for _, v := range variantNames {
+				require.Contains(t, table, "| "+v+" | 2 |")
+				require.Contains(t, table, "| "+v+" | 4 |")
+				require.Contains(t, progress.String(), v)
+			}
+			var rows []map[string]any
+			b, err := os.ReadFile(filepath.Join(dir, "rows.json"))
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(b, &rows))
+			require.Len(t, rows, 6)
+			for _, r := range rows {
+				for _, k := range []string{"scenario", "variant", "workers", "conns", "rps", "p50_ms", "p99_ms", "p999_ms", "errors", "ratio"} {
+					require.Contains(t, r, k)
+				}
+				require.Equal(t, scenario, r["scenario"])
+				require.Zero(t, r["errors"], "%v", r)
+				require.Positive(t, r["rps"], "%v", r)
+				if r["variant"] == "net/http" {
+					require.Equal(t, 1.0, r["ratio"])
+				}
+				if scenario == "mixed" {
+					require.Positive(t, r["light_p99_ms"], "%v", r)
+				}
+			}
+			svg, err := os.ReadFile(filepath.Join(dir, "plot.svg"))
+			require.NoError(t, err)
+			require.True(t, strings.HasPrefix(string(svg), "<?xml"), "an SVG file")
+			require.Contains(t, string(svg), "requests/s")
+		})
+	}
+}
+
+func TestFlags(t *testing.T) {
+	cfg, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "slow", cfg.scenario)
+	require.Equal(t, []int{50, 200, 1000, 4000}, cfg.conns)
+	require.Equal(t, variantNames, cfg.variants)
+	require.Equal(t, 3*time.Second, cfg.duration)
+	require.Equal(t, 50*time.Millisecond, cfg.delay)
+
+	for args, want := range map[string]string{
+		"-scenario fast":              `-scenario "fast": want one of slow, hello, mixed`,
+		"-conns 10,x":                 `-conns: "x" is not a positive number`,
+		"-variants suspend,gevent":    `-variants: "gevent": want some of net/http, blocking-pool, suspend`,
+		"-workers 0":                  "-workers 0: want at least 1",
+		"-loader ab":                  `-loader "ab": want builtin or wrk`,
+		"-loader wrk -scenario mixed": "-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader",
+	} {
+		_, err := parseFlags(strings.Fields(args), io.Discard)
+		require.EqualError(t, err, want, args)
+	}
+}

@@ -1,0 +1,236 @@
+// Command bench is the side-by-side load harness of suspend: it serves the same handler
+// three ways, drives each with the same closed-loop load, and prints a markdown table of
+// requests/s and latency percentiles, with each variant's requests/s as a ratio of plain
+// net/http's at the same number of connections.
+//
+//	cd bench && go run .                       # the slow-upstream scenario, about a minute
+//	go run . -scenario hello -conns 50,1000    # raw overhead, no upstream
+//	go run . -scenario mixed -json out.json -plot out.svg
+//
+// Variants (all call the upstream with one shared http.Client and answer its body):
+//
+//   - net/http: a plain handler, a goroutine per request, no bound: the reference.
+//   - blocking-pool: W workers (alitto/pond) that hold their slot across the upstream
+//     wait, as gunicorn's threaded worker does.
+//   - suspend: httpadapter.New on a pool of W workers; the handler awaits a future.Go of
+//     the upstream call, holding no slot while it waits.
+//
+// Everything runs in this process on loopback: the upstream, the server under test and the
+// loader (unless -loader wrk), so they share the machine's cores alike for every variant.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is what the flags set.
+type config struct {
+	scenario string
+	conns    []int
+	duration time.Duration
+	warmup   time.Duration
+	delay    time.Duration
+	cpu      time.Duration
+	workers  int
+	variants []string
+	jsonOut  string
+	plotOut  string
+	loader   string
+	cpuProf  string
+}
+
+// row is one measurement: a variant at a number of connections.
+type row struct {
+	Scenario string  `json:"scenario"`
+	Variant  string  `json:"variant"`
+	Workers  int     `json:"workers"`
+	Conns    int     `json:"conns"`
+	Requests int64   `json:"requests"`
+	RPS      float64 `json:"rps"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	P999     float64 `json:"p999_ms"`
+	Errors   int64   `json:"errors"`
+	Ratio    float64 `json:"ratio"`
+	// Mixed scenario only: the latency of the requests that wait on the upstream (light
+	// on CPU), apart from those that burn CPU.
+	LightP99 float64 `json:"light_p99_ms,omitempty"`
+	HeavyP99 float64 `json:"heavy_p99_ms,omitempty"`
+}
+
+var scenarios = []string{"slow", "hello", "mixed"}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	var conns, variants string
+	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream) or mixed (half CPU, half upstream)")
+	fs.StringVar(&conns, "conns", "50,200,1000,4000", "comma-separated numbers of keep-alive connections")
+	fs.DurationVar(&c.duration, "duration", 3*time.Second, "measurement time per variant and connection count")
+	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each measurement, not recorded")
+	fs.DurationVar(&c.delay, "delay", 50*time.Millisecond, "upstream answer delay")
+	fs.DurationVar(&c.cpu, "cpu", time.Millisecond, "CPU time of the heavy requests of the mixed scenario")
+	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "W: workers of blocking-pool and suspend")
+	fs.StringVar(&variants, "variants", strings.Join(variantNames, ","), "comma-separated subset of variants")
+	fs.StringVar(&c.jsonOut, "json", "", "write every row to this file as a JSON array")
+	fs.StringVar(&c.plotOut, "plot", "", "draw requests/s and p99 against connections to this SVG file")
+	fs.StringVar(&c.loader, "loader", "builtin", "builtin (in-process, the default) or wrk (the wrk binary)")
+	fs.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if !slices.Contains(scenarios, c.scenario) {
+		return c, fmt.Errorf("-scenario %q: want one of %s", c.scenario, strings.Join(scenarios, ", "))
+	}
+	for _, s := range strings.Split(conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("-conns: %q is not a positive number", s)
+		}
+		c.conns = append(c.conns, n)
+	}
+	for _, v := range strings.Split(variants, ",") {
+		v = strings.TrimSpace(v)
+		if !slices.Contains(variantNames, v) {
+			return c, fmt.Errorf("-variants: %q: want some of %s", v, strings.Join(variantNames, ", "))
+		}
+		c.variants = append(c.variants, v)
+	}
+	switch {
+	case c.workers < 1:
+		return c, fmt.Errorf("-workers %d: want at least 1", c.workers)
+	case c.duration <= 0:
+		return c, fmt.Errorf("-duration %v: want more than zero", c.duration)
+	case c.warmup < 0 || c.delay < 0 || c.cpu < 0:
+		return c, fmt.Errorf("-warmup, -delay and -cpu cannot be negative")
+	case c.loader != "builtin" && c.loader != "wrk":
+		return c, fmt.Errorf("-loader %q: want builtin or wrk", c.loader)
+	case c.loader == "wrk" && c.scenario == "mixed":
+		return c, fmt.Errorf("-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader")
+	}
+	return c, nil
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if err == flag.ErrHelp {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if cfg.cpuProf != "" {
+		f, err := os.Create(cfg.cpuProf)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(context.Background(), cfg, os.Stdout, os.Stderr); err != nil {
+		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run measures every variant at every connection count and writes the table to stdout,
+// progress to stderr, and the JSON and SVG files if asked.
+func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	// Go raises the soft limit of open files to the hard one at start: 4,000 connections
+	// take four times as many descriptors (loader, server, both ends of the upstream call).
+	up, err := startUpstream(cfg.delay)
+	if err != nil {
+		return err
+	}
+	defer up.close()
+	heavy := calibrate(cfg.cpu)
+
+	fmt.Fprintf(stderr, "scenario %s: upstream delay %v, W=%d, GOMAXPROCS=%d, %v per measurement after %v warm-up, loader %s\n",
+		cfg.scenario, cfg.delay, cfg.workers, runtime.GOMAXPROCS(0), cfg.duration, cfg.warmup, cfg.loader)
+	var rows []row
+	for _, n := range cfg.conns {
+		for _, name := range cfg.variants {
+			fmt.Fprintf(stderr, "  %-13s %5d conns ... ", name, n)
+			r, err := measure(ctx, cfg, name, n, up.url, heavy)
+			if err != nil {
+				fmt.Fprintln(stderr, "failed")
+				return fmt.Errorf("%s at %d connections: %w", name, n, err)
+			}
+			fmt.Fprintf(stderr, "%8.0f req/s, p99 %8.1f ms, %d errors\n", r.RPS, r.P99, r.Errors)
+			rows = append(rows, r)
+		}
+	}
+	setRatios(rows)
+	writeTable(stdout, cfg, rows)
+	if cfg.jsonOut != "" {
+		b, err := json.MarshalIndent(rows, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(cfg.jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if cfg.plotOut != "" {
+		if err := drawPlot(cfg, rows, cfg.plotOut); err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+	}
+	return nil
+}
+
+// setRatios sets each row's requests/s as a ratio of net/http's at the same connections.
+func setRatios(rows []row) {
+	base := map[int]float64{}
+	for _, r := range rows {
+		if r.Variant == "net/http" {
+			base[r.Conns] = r.RPS
+		}
+	}
+	for i := range rows {
+		if b := base[rows[i].Conns]; b > 0 {
+			rows[i].Ratio = rows[i].RPS / b
+		}
+	}
+}
+
+func writeTable(w io.Writer, cfg config, rows []row) {
+	mixed := cfg.scenario == "mixed"
+	fmt.Fprintf(w, "scenario `%s`, upstream %v, W=%d, %v per row, loader %s\n\n", cfg.scenario, cfg.delay, cfg.workers, cfg.duration, cfg.loader)
+	head := "| variant | conns | req/s | p50 ms | p99 ms | p99.9 ms | errors | vs net/http |"
+	sep := "|---|--:|--:|--:|--:|--:|--:|--:|"
+	if mixed {
+		head += " light p99 ms | heavy p99 ms |"
+		sep += "--:|--:|"
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, sep)
+	for _, r := range rows {
+		ratio := "-"
+		if r.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2f", r.Ratio)
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.1f | %.1f | %d | %s |", r.Variant, r.Conns, r.RPS, r.P50, r.P99, r.P999, r.Errors, ratio)
+		if mixed {
+			fmt.Fprintf(w, " %.1f | %.1f |", r.LightP99, r.HeavyP99)
+		}
+		fmt.Fprintln(w)
+	}
+}

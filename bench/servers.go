@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/alitto/pond/v2"
+
+	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/httpadapter"
+	"github.com/gosuspend/suspend/pool"
+)
+
+var variantNames = []string{"net/http", "blocking-pool", "suspend"}
+
+// upstream is the slow service every variant calls: it answers after a delay.
+type upstream struct {
+	url string
+	srv *http.Server
+}
+
+func startUpstream(delay time.Duration) (*upstream, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	body := []byte("upstream says hello\n")
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			w.Write(body)
+		case <-r.Context().Done():
+		}
+	})}
+	go srv.Serve(ln)
+	return &upstream{url: "http://" + ln.Addr().String() + "/", srv: srv}, nil
+}
+
+func (u *upstream) close() { u.srv.Close() }
+
+// server is a variant being measured.
+type server struct {
+	url   string
+	close func()
+}
+
+// work is what a request does, the same in every variant: call the upstream, or burn
+// CPU, or neither (hello), then answer.
+type work struct {
+	client   *http.Client
+	upstream string
+	hello    bool
+	heavy    func() // burns the mixed scenario's CPU time
+}
+
+var helloBody = []byte("Hello, world!\n")
+
+// heavyRequest reports whether r asks for the CPU-bound work of the mixed scenario.
+func heavyRequest(r *http.Request) bool { return r.URL.Path == "/cpu" }
+
+// callUpstream fetches the upstream's answer.
+func (w *work) callUpstream(ctx context.Context) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, w.upstream, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("upstream: %s", resp.Status)
+	}
+	return b, err
+}
+
+// answer does the request's work synchronously: what net/http and the blocking pool run.
+func (w *work) answer(r *http.Request) ([]byte, error) {
+	switch {
+	case w.hello:
+		return helloBody, nil
+	case heavyRequest(r):
+		w.heavy()
+		return helloBody, nil
+	}
+	return w.callUpstream(r.Context())
+}
+
+func startVariant(name string, workers int, wk *work) (*server, error) {
+	var h http.Handler
+	var stop func()
+	switch name {
+	case "net/http":
+		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			b, err := wk.answer(r)
+			if err != nil {
+				http.Error(rw, "upstream failed", http.StatusBadGateway)
+				return
+			}
+			rw.Write(b)
+		})
+		stop = func() {}
+	case "blocking-pool":
+		p := pond.NewPool(workers)
+		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			var b []byte
+			task := p.SubmitErr(func() error {
+				var err error
+				b, err = wk.answer(r) // holds the worker across the upstream wait
+				return err
+			})
+			if err := task.Wait(); err != nil {
+				http.Error(rw, "upstream failed", http.StatusBadGateway)
+				return
+			}
+			rw.Write(b)
+		})
+		stop = p.StopAndWait
+	case "suspend":
+		p := pool.New(workers)
+		s := continuation.NewScheduler(p, continuation.WithMaxAlive(1<<20))
+		h = httpadapter.New(s, func(c *continuation.C, rw http.ResponseWriter, r *http.Request) error {
+			var b []byte
+			switch {
+			case wk.hello:
+				b = helloBody
+			case heavyRequest(r):
+				wk.heavy() // holds its slot: the bound is for this
+				b = helloBody
+			default:
+				var err error
+				b, err = continuation.Await(c, future.Go(r.Context(), wk.callUpstream))
+				if err != nil {
+					return err
+				}
+			}
+			_, err := rw.Write(b)
+			return err
+		})
+		stop = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s.Shutdown(ctx)
+			p.Shutdown(ctx)
+		}
+	default:
+		return nil, fmt.Errorf("unknown variant %q", name)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			panic(err)
+		}
+	}()
+	return &server{
+		url: "http://" + ln.Addr().String(),
+		close: func() {
+			srv.Close() // ends the requests' contexts: waits under way end at once
+			<-served
+			stop()
+		},
+	}, nil
+}
+
+var sink atomic.Uint64 // keeps the burned hashes from being optimised away
+
+// calibrate returns a function that burns about d of CPU time, measured once here.
+func calibrate(d time.Duration) func() {
+	if d <= 0 {
+		return func() {}
+	}
+	burn := func(n int) {
+		var sum [32]byte
+		for range n {
+			sum = sha256.Sum256(sum[:])
+		}
+		sink.Add(uint64(sum[0]))
+	}
+	n := 1000
+	for {
+		start := time.Now()
+		burn(n)
+		if el := time.Since(start); el > 20*time.Millisecond {
+			n = int(float64(n) * float64(d) / float64(el))
+			break
+		}
+		n *= 2
+	}
+	return func() { burn(max(n, 1)) }
+}
