@@ -11,6 +11,8 @@ var (
 	sinkFuture *Future[int]
 	sinkChan   *chanFuture
 	sinkInt    int
+
+	sinkResolver func(int, error) bool
 )
 
 // chanFuture is the baseline: the usual hand-written future, a value and a channel closed
@@ -85,6 +87,26 @@ func BenchmarkHandoff(b *testing.B) {
 			}
 		}()
 		for range b.N {
+			c := make(chan int, 1)
+			work <- c
+			sinkInt += <-c
+		}
+		close(work)
+	})
+	// The floor for any New-style API: the bare channel plus the two objects New must
+	// hand out, a future (the size of ours) and a resolver func, both escaping.
+	b.Run("impl=chan+newAllocs", func(b *testing.B) {
+		b.ReportAllocs()
+		work := make(chan chan int)
+		go func() {
+			for c := range work {
+				c <- 1
+			}
+		}()
+		for range b.N {
+			f := new(Future[int])
+			sinkFuture = f
+			sinkResolver = func(v int, err error) bool { f.val = v; return true }
 			c := make(chan int, 1)
 			work <- c
 			sinkInt += <-c
