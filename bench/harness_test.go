@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,4 +84,23 @@ func TestFlags(t *testing.T) {
 		_, err := parseFlags(strings.Fields(args), io.Discard)
 		require.EqualError(t, err, want, args)
 	}
+}
+
+// TestWrkLoader drives the servers with the wrk binary, as -loader wrk does. CI installs
+// wrk; elsewhere the test needs it installed.
+func TestWrkLoader(t *testing.T) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("wrk is not installed; .ci/run installs it")
+		}
+		t.Skip("wrk is not installed (apt-get install wrk)")
+	}
+	cfg, err := parseFlags([]string{"-loader", "wrk", "-conns", "4", "-duration", "1s", "-warmup", "0s",
+		"-delay", "5ms", "-workers", "1", "-variants", "net/http,suspend"}, io.Discard)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), cfg, &out, io.Discard))
+	require.Contains(t, out.String(), "| net/http | 4 |")
+	require.Contains(t, out.String(), "| suspend | 4 |")
+	require.NotContains(t, out.String(), "| 0 | 0.0 |", "wrk measured requests")
 }
