@@ -24,7 +24,7 @@ func TestHarnessSmoke(t *testing.T) {
 			dir := t.TempDir()
 			cfg, err := parseFlags([]string{
 				"-scenario", scenario, "-conns", "2,4", "-duration", "300ms", "-warmup", "100ms",
-				"-delay", "5ms", "-cpu", "100us", "-workers", "1",
+				"-delay", "5ms", "-cpu", "100us", "-workers", "1", "-repeat", "2",
 				"-json", filepath.Join(dir, "rows.json"), "-plot", filepath.Join(dir, "plot.svg"),
 			}, io.Discard)
 			require.NoError(t, err)
@@ -103,4 +103,10 @@ func TestWrkLoader(t *testing.T) {
 	require.Contains(t, out.String(), "| net/http | 4 |")
 	require.Contains(t, out.String(), "| suspend | 4 |")
 	require.NotContains(t, out.String(), "| 0 | 0.0 |", "wrk measured requests")
+}
+
+func TestMedianRow(t *testing.T) {
+	runs := []row{{RPS: 30, P99: 3}, {RPS: 10, P99: 1}, {RPS: 20, P99: 2}}
+	require.Equal(t, row{RPS: 20, P99: 2}, medianRow(runs), "the whole row of median requests/s")
+	require.Equal(t, row{RPS: 10, P99: 1}, medianRow(runs[:2]), "of two, the lower")
 }

@@ -20,6 +20,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -48,6 +49,7 @@ type config struct {
 	plotOut  string
 	loader   string
 	cpuProf  string
+	repeat   int
 }
 
 // row is one measurement: a variant at a number of connections.
@@ -88,6 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.plotOut, "plot", "", "draw requests/s and p99 against connections to this SVG file")
 	fs.StringVar(&c.loader, "loader", "builtin", "builtin (in-process, the default) or wrk (the wrk binary)")
 	fs.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	fs.IntVar(&c.repeat, "repeat", 1, "measure each row this many times, round the variants, and keep the median")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -111,6 +114,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case c.workers < 1:
 		return c, fmt.Errorf("-workers %d: want at least 1", c.workers)
+	case c.repeat < 1:
+		return c, fmt.Errorf("-repeat %d: want at least 1", c.repeat)
 	case c.duration <= 0:
 		return c, fmt.Errorf("-duration %v: want more than zero", c.duration)
 	case c.warmup < 0 || c.delay < 0 || c.cpu < 0:
@@ -166,15 +171,27 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		cfg.scenario, cfg.delay, cfg.workers, runtime.GOMAXPROCS(0), cfg.duration, cfg.warmup, cfg.loader)
 	var rows []row
 	for _, n := range cfg.conns {
-		for _, name := range cfg.variants {
-			fmt.Fprintf(stderr, "  %-13s %5d conns ... ", name, n)
-			r, err := measure(ctx, cfg, name, n, up.url, heavy)
-			if err != nil {
-				fmt.Fprintln(stderr, "failed")
-				return fmt.Errorf("%s at %d connections: %w", name, n, err)
+		// Repeats go round the variants, so that a slow moment of the machine falls on
+		// all of them alike; each variant's row is its repeat of median requests/s.
+		runs := make(map[string][]row)
+		for rep := range cfg.repeat {
+			for _, name := range cfg.variants {
+				fmt.Fprintf(stderr, "  %-13s %5d conns ", name, n)
+				if cfg.repeat > 1 {
+					fmt.Fprintf(stderr, "(%d/%d) ", rep+1, cfg.repeat)
+				}
+				fmt.Fprint(stderr, "... ")
+				r, err := measure(ctx, cfg, name, n, up.url, heavy)
+				if err != nil {
+					fmt.Fprintln(stderr, "failed")
+					return fmt.Errorf("%s at %d connections: %w", name, n, err)
+				}
+				fmt.Fprintf(stderr, "%8.0f req/s, p99 %8.1f ms, %d errors\n", r.RPS, r.P99, r.Errors)
+				runs[name] = append(runs[name], r)
 			}
-			fmt.Fprintf(stderr, "%8.0f req/s, p99 %8.1f ms, %d errors\n", r.RPS, r.P99, r.Errors)
-			rows = append(rows, r)
+		}
+		for _, name := range cfg.variants {
+			rows = append(rows, medianRow(runs[name]))
 		}
 	}
 	setRatios(rows)
@@ -196,6 +213,12 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// medianRow returns the run of median requests/s (the lower middle one of an even count).
+func medianRow(runs []row) row {
+	slices.SortFunc(runs, func(a, b row) int { return cmp.Compare(a.RPS, b.RPS) })
+	return runs[(len(runs)-1)/2]
+}
+
 // setRatios sets each row's requests/s as a ratio of net/http's at the same connections.
 func setRatios(rows []row) {
 	base := map[int]float64{}
@@ -213,7 +236,11 @@ func setRatios(rows []row) {
 
 func writeTable(w io.Writer, cfg config, rows []row) {
 	mixed := cfg.scenario == "mixed"
-	fmt.Fprintf(w, "scenario `%s`, upstream %v, W=%d, %v per row, loader %s\n\n", cfg.scenario, cfg.delay, cfg.workers, cfg.duration, cfg.loader)
+	fmt.Fprintf(w, "scenario `%s`, upstream %v, W=%d, %v per row, loader %s", cfg.scenario, cfg.delay, cfg.workers, cfg.duration, cfg.loader)
+	if cfg.repeat > 1 {
+		fmt.Fprintf(w, ", median of %d", cfg.repeat)
+	}
+	fmt.Fprint(w, "\n\n")
 	head := "| variant | conns | req/s | p50 ms | p99 ms | p99.9 ms | errors | vs net/http |"
 	sep := "|---|--:|--:|--:|--:|--:|--:|--:|"
 	if mixed {
