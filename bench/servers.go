@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -162,6 +163,16 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every handler is waited for at close: one still under way would return its
+	// upstream connection to the client after the client's idle connections were closed,
+	// and thousands of such leftovers exhaust the process's file descriptors.
+	var handlers sync.WaitGroup
+	inner := h
+	h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Done()
+		inner.ServeHTTP(rw, r)
+	})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() {
@@ -176,6 +187,7 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 			srv.Close() // ends the requests' contexts: waits under way end at once
 			<-served
 			stop()
+			handlers.Wait()
 		},
 	}, nil
 }
