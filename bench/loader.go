@@ -86,15 +86,17 @@ func runBuiltin(ctx context.Context, cfg config, url string, n int, r *row) erro
 
 	begin := time.Now()
 	from, to := begin.Add(cfg.warmup), begin.Add(cfg.warmup+cfg.duration)
+	// Each goroutine keeps its latencies in a slice, merged into histograms at the end:
+	// a histogram of this range takes about 300 KB, too much to keep one per connection.
 	type result struct {
-		all, light, heavy *hdrhistogram.Histogram
-		errors            int64
+		light, heavy []int64 // microseconds
+		errors       int64
 	}
 	results := make([]result, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			res := result{all: newHist(), light: newHist(), heavy: newHist()}
+			var res result
 			defer func() { results[i] = res }()
 			for seq := i; ; seq++ {
 				path := "/"
@@ -127,12 +129,10 @@ func runBuiltin(ctx context.Context, cfg config, url string, n int, r *row) erro
 					time.Sleep(time.Millisecond) // a refused connection must not spin
 					continue
 				}
-				us := end.Sub(start).Microseconds()
-				res.all.RecordValue(us)
-				if isHeavy {
-					res.heavy.RecordValue(us)
+				if us := end.Sub(start).Microseconds(); isHeavy {
+					res.heavy = append(res.heavy, us)
 				} else {
-					res.light.RecordValue(us)
+					res.light = append(res.light, us)
 				}
 			}
 		})
@@ -145,9 +145,14 @@ func runBuiltin(ctx context.Context, cfg config, url string, n int, r *row) erro
 
 	all, light, heavyH := newHist(), newHist(), newHist()
 	for _, res := range results {
-		all.Merge(res.all)
-		light.Merge(res.light)
-		heavyH.Merge(res.heavy)
+		for _, us := range res.light {
+			all.RecordValue(us)
+			light.RecordValue(us)
+		}
+		for _, us := range res.heavy {
+			all.RecordValue(us)
+			heavyH.RecordValue(us)
+		}
 		r.Errors += res.errors
 	}
 	r.Requests = all.TotalCount()
