@@ -490,3 +490,62 @@ func TestMisuse(t *testing.T) {
 	require.PanicsWithValue(t, "httpadapter: WithTimeout called with a negative duration", func() { WithTimeout(-1) })
 	require.True(t, strings.HasPrefix((&StatusError{Code: 400}).Error(), "http status 400"))
 }
+
+// TestShutdownGivesUpUnderLoad runs the recipe with deadlines while thousands of requests
+// wait on something that never comes: the server stops waiting, the scheduler gives up,
+// and every request is answered 503, as documented. Nothing leaks.
+func TestShutdownGivesUpUnderLoad(t *testing.T) {
+	const n = 2000
+	p := pool.New(2)
+	s := continuation.NewScheduler(p)
+	never, _ := future.New[int]()
+	h := New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		_, err := continuation.Await(c, never)
+		return err // ErrStopped once the scheduler gives up
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for range n {
+		wg.Go(func() {
+			resp, err := client.Get("http://" + ln.Addr().String())
+			if !assert.NoError(t, err) {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, "1", resp.Header.Get("Retry-After"))
+			codes <- resp.StatusCode
+		})
+	}
+	require.Eventually(t, func() bool { return s.Stats().Suspended == n }, 30*time.Second, time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, srv.Shutdown(ctx), context.DeadlineExceeded, "the requests are still waiting")
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	require.ErrorIs(t, s.Shutdown(ctx2), context.DeadlineExceeded, "the scheduler gave up on them")
+	wg.Wait()
+	close(codes)
+	answered := 0
+	for code := range codes {
+		require.Equal(t, http.StatusServiceUnavailable, code)
+		answered++
+	}
+	require.Equal(t, n, answered, "every request was answered")
+	require.NoError(t, srv.Shutdown(context.Background()))
+	require.ErrorIs(t, <-served, http.ErrServerClosed)
+	require.NoError(t, p.Shutdown(context.Background()))
+	st := s.Stats()
+	require.Zero(t, st.Alive)
+	require.Equal(t, int64(n), st.Failed)
+}
