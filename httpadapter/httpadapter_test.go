@@ -414,7 +414,7 @@ func TestOneWorkerManySlowRequests(t *testing.T) {
 // TestGracefulShutdownUnderLoad runs the documented recipe while requests are suspended:
 // every admitted request is answered, and nothing leaks.
 func TestGracefulShutdownUnderLoad(t *testing.T) {
-	const n = 300
+	const n = 2000
 	p := pool.New(2)
 	s := continuation.NewScheduler(p)
 	release := make(chan struct{})
