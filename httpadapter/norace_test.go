@@ -2,4 +2,4 @@
 
 package httpadapter
 
-const raceSlowdown = 1
+const raceDetector = false

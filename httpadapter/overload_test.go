@@ -35,6 +35,12 @@ func burn(d time.Duration) {
 // latency bounded by the admission bound, that memory stays bounded, and that the server
 // serves normally once the load stops.
 func TestOverload(t *testing.T) {
+	if raceDetector {
+		// Its bounds are latencies: the race detector slows everything several times, and
+		// the packages tested beside it load the machine. The README's test command runs
+		// it again without -race, alone.
+		t.Skip("a latency test: run without -race (go test -run 'TestOverload$' ./httpadapter)")
+	}
 	const (
 		work     = 4 * time.Millisecond // CPU per request
 		maxAlive = 4                    // admitted at once: 1 running, 3 waiting
@@ -123,12 +129,11 @@ func TestOverload(t *testing.T) {
 	require.GreaterOrEqual(t, len(results), int(rate*duration.Seconds())*9/10, "the offered rate held")
 	require.Greater(t, len(refused), 5*len(served), "most of a tenfold load is refused")
 	require.NotEmpty(t, served)
-	// A refusal does no work: the target is a p99 under 5 ms (scaled for the race
-	// detector's slowdown).
-	require.Less(t, p99(refused), raceSlowdown*5*time.Millisecond)
+	// A refusal does no work: the target is a p99 under 5 ms.
+	require.Less(t, p99(refused), 5*time.Millisecond)
 	// An admitted request waits behind at most maxAlive-1 others: its latency stays near
 	// maxAlive*work however long the overload lasts, not growing with it.
-	require.Less(t, p99(served), raceSlowdown*3*maxAlive*work)
+	require.Less(t, p99(served), 3*maxAlive*work)
 
 	var after runtime.MemStats
 	runtime.GC()
