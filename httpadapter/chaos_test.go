@@ -146,6 +146,7 @@ func TestChaos(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 
+	const timeout = 300 * time.Millisecond
 	upstream := chaosUpstream()
 	defer upstream.Close()
 	upTransport := &http.Transport{MaxIdleConnsPerHost: 100}
@@ -155,7 +156,7 @@ func TestChaos(t *testing.T) {
 	s := continuation.NewScheduler(p, continuation.WithMaxAlive(24))
 	var arrived atomic.Int64
 	h := New(s, chaosHandler(&http.Client{Transport: upTransport}, upstream.URL),
-		WithTimeout(300*time.Millisecond), WithLogger(slog.New(slog.DiscardHandler)))
+		WithTimeout(timeout), WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived.Add(1)
 		h.ServeHTTP(w, r)
@@ -190,6 +191,7 @@ func TestChaos(t *testing.T) {
 				}
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet,
 					srv.URL+"?mode="+mode+"&fault="+fault, nil)
+				start := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					cancel()
@@ -204,6 +206,12 @@ func TestChaos(t *testing.T) {
 				resp.Body.Close()
 				cancel()
 				code, text := want(mode, fault)
+				if time.Since(start) >= timeout && mode != "panic" && mode != "error" &&
+					(err != nil || resp.StatusCode == http.StatusGatewayTimeout) {
+					// On a loaded machine even a quick upstream may miss the deadline:
+					// then the deadline's answer is the right one too.
+					code, text = want(mode, "hang")
+				}
 				switch {
 				case err != nil && leave:
 					cut.Add(1)
