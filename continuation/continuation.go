@@ -147,6 +147,7 @@ const (
 	ended                       // the body returned
 )
 
+// String returns the state's name: "queued", "running" or "suspended".
 func (st State) String() string {
 	switch st {
 	case Queued:

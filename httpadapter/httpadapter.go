@@ -62,6 +62,7 @@ type StatusError struct {
 	Err  error
 }
 
+// Error returns "http status" and the code, and the cause if there is one.
 func (e *StatusError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("http status %d", e.Code)
@@ -69,6 +70,7 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("http status %d: %v", e.Code, e.Err)
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *StatusError) Unwrap() error { return e.Err }
 
 // handler serves requests with a HandlerFunc on a scheduler.
