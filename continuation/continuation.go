@@ -82,20 +82,26 @@ var (
 // Scheduler runs bodies as continuations on a [pool.Pool]. Create one with [NewScheduler];
 // its methods may be called from any goroutine. Several schedulers may share a pool.
 type Scheduler struct {
+	// Read by every continuation, written only by NewScheduler.
 	pool     *pool.Pool
 	maxAlive int
 	budget   time.Duration
 	logger   *slog.Logger
-	epoch    time.Time // times are kept as nanoseconds since epoch (monotonic)
+	epoch    time.Time     // times are kept as nanoseconds since epoch (monotonic)
+	shards   []shard       // the registry of alive continuations
+	drained  chan struct{} // closed once closed and alive == 0
+	stopping chan struct{} // closed when Shutdown gives up, for Run's waits
 
 	errTooMany, errQueueFull error // what refused continuations fail with
 
-	shards   []shard       // the registry of alive continuations
-	alive    atomic.Int64  // admitted and not ended, the alive bound's count
-	closed   atomic.Bool   // Shutdown began
-	gaveUp   atomic.Bool   // Shutdown gave up: every Await returns ErrStopped
-	drained  chan struct{} // closed once closed and alive == 0
-	stopping chan struct{} // closed when Shutdown gives up, for Run's waits
+	// alive changes at every admission and every end, on every core: it has a cache line
+	// of its own, so that the fields above stay in every core's cache.
+	_     [64]byte
+	alive atomic.Int64 // admitted and not ended, the alive bound's count
+	_     [56]byte
+
+	closed   atomic.Bool // Shutdown began
+	gaveUp   atomic.Bool // Shutdown gave up: every Await returns ErrStopped
 	drain    sync.Once
 	stopOnce sync.Once
 
