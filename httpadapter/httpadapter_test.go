@@ -411,6 +411,20 @@ func TestOneWorkerManySlowRequests(t *testing.T) {
 	t.Logf("%d requests, one worker, upstream %v: %v", n, delay, elapsed)
 }
 
+// serveForShutdown serves h on a loopback http.Server that the test shuts down itself,
+// and returns a client for n connections, closed when the test ends.
+func serveForShutdown(t *testing.T, h http.Handler, n int) (*http.Server, string, <-chan error, *http.Client) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	t.Cleanup(tr.CloseIdleConnections)
+	return srv, "http://" + ln.Addr().String(), served, &http.Client{Transport: tr}
+}
+
 // TestGracefulShutdownUnderLoad runs the documented recipe while requests are suspended:
 // every admitted request is answered, and nothing leaks.
 func TestGracefulShutdownUnderLoad(t *testing.T) {
@@ -434,20 +448,12 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		_, err = io.WriteString(w, v)
 		return err
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{Handler: h}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	tr := &http.Transport{MaxIdleConnsPerHost: n}
-	client := &http.Client{Transport: tr}
-	defer tr.CloseIdleConnections()
+	srv, url, served, client := serveForShutdown(t, h, n)
 	var wg sync.WaitGroup
 	var answered atomic.Int32
 	for range n {
 		wg.Go(func() {
-			resp, err := client.Get("http://" + ln.Addr().String())
+			resp, err := client.Get(url)
 			if !assert.NoError(t, err) {
 				return
 			}
@@ -464,7 +470,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(context.Background()) }()
 	require.Eventually(t, func() bool {
-		_, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+		_, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "http://"), time.Second)
 		return err != nil
 	}, 10*time.Second, time.Millisecond, "the listener closes while the requests are suspended")
 	close(release)
@@ -503,20 +509,12 @@ func TestShutdownGivesUpUnderLoad(t *testing.T) {
 		_, err := continuation.Await(c, never)
 		return err // ErrStopped once the scheduler gives up
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	srv := &http.Server{Handler: h}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	tr := &http.Transport{MaxIdleConnsPerHost: n}
-	client := &http.Client{Transport: tr}
-	defer tr.CloseIdleConnections()
+	srv, url, served, client := serveForShutdown(t, h, n)
 	var wg sync.WaitGroup
 	codes := make(chan int, n)
 	for range n {
 		wg.Go(func() {
-			resp, err := client.Get("http://" + ln.Addr().String())
+			resp, err := client.Get(url)
 			if !assert.NoError(t, err) {
 				return
 			}
