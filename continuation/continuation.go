@@ -510,7 +510,8 @@ func (c *C) awaitInline(a future.Awaitable) error {
 	case <-s.stopping:
 		err = ErrStopped
 	}
-	c.state.Store(uint32(Queued)) // its time is the wake-up's, read below if it waited
+	// Queued only for as long as Reacquire waits: a free slot skips the clock read.
+	c.state.Store(uint32(Queued))
 	if s.pool.TryAcquire() {
 		c.started = s.now()
 	} else {
