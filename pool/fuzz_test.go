@@ -12,8 +12,8 @@ import (
 	"github.com/gosuspend/suspend/pool"
 )
 
-// FuzzPool interprets each byte as an operation on a pool (Submit and Resume of quick or
-// gated tasks, TryAcquire, Acquire with an ended context, Release, opening a gate,
+// FuzzPool interprets each byte as an operation on a pool (Submit at either priority and
+// Resume of quick or gated tasks, TryAcquire, Acquire with an ended context, Release, opening a gate,
 // Shutdown with an ended context, a look at Stats) and checks what the pool promises: at
 // no moment do more than W tasks and slot holders run; every accepted task runs exactly
 // once and a refused one never; Stats add up; Shutdown drains everything and leaves no
@@ -23,6 +23,7 @@ func FuzzPool(f *testing.F) {
 	f.Add(uint8(2), uint8(0), []byte{2, 2, 0, 1, 0x10, 3, 5, 3, 7, 6, 0, 5})
 	f.Add(uint8(3), uint8(8), []byte{0x10, 0x10, 0x10, 0x11, 0x11, 0, 1, 7, 4, 4, 4, 7, 6, 2})
 	f.Add(uint8(1), uint8(1), []byte{2, 0, 0, 0, 1, 1, 6, 1, 3, 7})
+	f.Add(uint8(1), uint8(3), []byte{0x10, 0x20, 0, 0x30, 0x25, 7, 1, 4, 7, 4, 4, 6, 0x20, 7})
 	f.Fuzz(func(t *testing.T, workers, queue uint8, ops []byte) {
 		w := int(workers%4) + 1
 		p := pool.New(w, pool.WithQueueSize(int(queue%16)))
@@ -90,9 +91,13 @@ func FuzzPool(f *testing.F) {
 
 		for _, op := range ops {
 			gated := op&0x10 != 0
+			pr := pool.Normal
+			if op&0x20 != 0 {
+				pr = pool.High
+			}
 			switch op & 0xf {
 			case 0: // Submit
-				err := p.Submit(newTask(gated))
+				err := p.SubmitAt(pr, newTask(gated))
 				switch {
 				case err == nil:
 					accept()
@@ -121,7 +126,7 @@ func FuzzPool(f *testing.F) {
 			case 4:
 				openGate()
 			case 5: // Acquire with an ended context: takes a free slot or gives up at once
-				err := p.Acquire(ended)
+				err := p.AcquireAt(ended, pr)
 				switch {
 				case err == nil:
 					enter()

@@ -7,6 +7,8 @@
 // New work comes in through [Pool.Submit] (a task for a worker) or [Pool.Acquire] (a slot
 // for the calling goroutine). It waits in a bounded queue and may be refused: with [ErrFull]
 // when that queue is at its bound, with [ErrClosed] once [Pool.Shutdown] has begun.
+// [Pool.SubmitAt] and [Pool.AcquireAt] give it a [Priority]: short work of priority High
+// does not wait behind long work of priority Normal.
 //
 // Admitted work coming back, such as a request that waited on something slow and is ready
 // to go on, comes in through [Pool.Resume] (a task) or [Pool.Reacquire] (a slot). It is never
@@ -17,8 +19,9 @@
 //
 //   - At no moment do more than W tasks and slot holders run at once.
 //   - A freed slot goes to the oldest entry of the resume queue, else to the oldest entry of
-//     the new-work queue: each queue is FIFO, tasks and waiting goroutines alike. A task is
-//     run by a worker; a waiting goroutine is handed the slot directly.
+//     the new-work queue of the highest [Priority] that has one: each queue is FIFO, tasks
+//     and waiting goroutines alike. A task is run by a worker; a waiting goroutine is
+//     handed the slot directly.
 //   - Every method may be called from any goroutine.
 //   - A task that panics does not take its worker down: the panic goes to the panic handler
 //     (see [WithPanicHandler]), is counted, and the worker takes its next task.
@@ -70,6 +73,21 @@ var (
 	ErrClosed = errors.New("pool: closed")
 )
 
+// Priority orders new work in the queue of a [Pool]: a freed slot goes to resumed work
+// first, then to the oldest new work of priority [High], then to the oldest of priority
+// [Normal]. Priority is strict: while work of priority High is queued, no work of
+// priority Normal starts.
+//
+// Give High to work that holds its slot briefly and whose latency matters, such as a
+// request that only starts a call to a slow upstream and then waits for it, so that it
+// does not queue behind long CPU-bound work. Long work at High would starve the rest.
+type Priority uint8
+
+const (
+	Normal Priority = iota // the priority of Submit and Acquire
+	High                   // served before Normal
+)
+
 // Pool is a set of W execution slots and W worker goroutines. Create one with [New]; the
 // zero value is not usable. A Pool must not be copied.
 //
@@ -94,9 +112,10 @@ type Pool struct {
 	idle        []*worker // parked workers, a stack: the last to park is woken first
 
 	resumed ring // tasks of Resume and waiters of Reacquire: served first
-	fresh   ring // tasks of Submit and waiters of Acquire: bounded by queueSize
+	high    ring // new work of priority High: served next
+	fresh   ring // new work of priority Normal; fresh and high together hold queueSize
 
-	waitingNew, waitingResumed int // live waiters in fresh and in resumed
+	waitingNew, waitingResumed int // live waiters in fresh and high, and in resumed
 
 	alive int   // workers that have not exited
 	stats Stats // the counters; the gauges are filled in by Stats
@@ -194,18 +213,27 @@ func New(workers int, opts ...Option) *Pool {
 	return p
 }
 
-// Submit queues task as new work: it runs on a worker when a slot is free and every older
-// entry of both queues has been served. Submit never blocks; it returns [ErrFull] if the
-// queue of new work is at its bound, [ErrClosed] if [Pool.Shutdown] has begun, and nil
-// otherwise, after which task is sure to run.
+// Submit queues task as new work of priority [Normal]: it runs on a worker when a slot is
+// free and every older entry of the queues has been served. Submit never blocks; it
+// returns [ErrFull] if the queue of new work is at its bound, [ErrClosed] if
+// [Pool.Shutdown] has begun, and nil otherwise, after which task is sure to run.
 //
 // Submit panics if task is nil.
 func (p *Pool) Submit(task func()) error {
+	return p.SubmitAt(Normal, task)
+}
+
+// SubmitAt is [Pool.Submit] with priority pr: task waits behind resumed work and older new
+// work of its priority, and before all new work of a lower priority.
+//
+// SubmitAt panics if task is nil or pr is not a [Priority] this package defines.
+func (p *Pool) SubmitAt(pr Priority, task func()) error {
 	if task == nil {
 		panic("pool: Submit called with a nil task")
 	}
+	q := p.lane(pr)
 	p.mu.Lock()
-	took, err := p.admitLocked(&p.fresh, closedBit, freeToWorker)
+	took, err := p.admitLocked(q, closedBit, freeToWorker)
 	switch {
 	case err != nil:
 		p.mu.Unlock()
@@ -217,10 +245,21 @@ func (p *Pool) Submit(task func()) error {
 		w.next <- task
 		return nil
 	}
-	p.fresh.push(entry{task: task})
+	q.push(entry{task: task})
 	p.stats.Submitted++
 	p.mu.Unlock()
 	return nil
+}
+
+// lane returns the queue of new work of priority pr.
+func (p *Pool) lane(pr Priority) *ring {
+	switch pr {
+	case Normal:
+		return &p.fresh
+	case High:
+		return &p.high
+	}
+	panic(fmt.Sprintf("pool: unknown Priority %d; want pool.Normal or pool.High", pr))
 }
 
 // Resume queues task as admitted work coming back: it runs on a worker as soon as a slot
@@ -254,7 +293,7 @@ func (p *Pool) Resume(task func()) {
 // admitLocked takes a free slot for an entry bound for q, adding take to the state (took
 // is true), or, if none is free, readies the pool for the caller to push the entry to q
 // (took and err are false). It returns ErrClosed if the state has a bit of refuse set,
-// and ErrFull if the entry would be queued in p.fresh beyond its bound.
+// and ErrFull if q holds new work and the new work queued would pass its bound.
 func (p *Pool) admitLocked(q *ring, refuse, take uint64) (took bool, err error) {
 	for {
 		s := p.state.Load()
@@ -265,7 +304,7 @@ func (p *Pool) admitLocked(q *ring, refuse, take uint64) (took bool, err error) 
 			if p.state.CompareAndSwap(s, s+take) {
 				return true, nil
 			}
-		case q == &p.fresh && q.len() >= p.queueSize:
+		case q != &p.resumed && p.fresh.len()+p.high.len() >= p.queueSize:
 			p.stats.Refused++
 			return false, ErrFull
 		case s&queuedBit != 0 || p.state.CompareAndSwap(s, s|queuedBit):
@@ -314,7 +353,7 @@ func (p *Pool) Stats() Stats {
 	s.BusyWorkers = p.busyWorkers
 	s.BusyInline = inlineOf(st)
 	s.Busy = s.BusyWorkers + s.BusyInline
-	s.QueuedNew = p.fresh.len() - p.waitingNew
+	s.QueuedNew = p.fresh.len() + p.high.len() - p.waitingNew
 	s.QueuedResumed = p.resumed.len() - p.waitingResumed
 	s.WaitingNew = p.waitingNew
 	s.WaitingResumed = p.waitingResumed
@@ -397,13 +436,17 @@ func (p *Pool) dispatchLocked() *worker {
 }
 
 // popLocked removes the entry a freed slot goes to: the oldest resumed one, else the
-// oldest new one. The caller passes on the slot and adds to the state, in one atomic step,
+// oldest new one of priority High, else the oldest new one. The caller passes on the slot and adds to the state, in one atomic step,
 // the change of slot counts and, if the queues are empty now, the clearing of queuedBit
 // (see settleLocked).
 func (p *Pool) popLocked() (e entry, ok bool) {
 	if e, ok = p.resumed.pop(); ok {
 		if e.w != nil {
 			p.waitingResumed--
+		}
+	} else if e, ok = p.high.pop(); ok {
+		if e.w != nil {
+			p.waitingNew--
 		}
 	} else if e, ok = p.fresh.pop(); ok {
 		if e.w != nil {
@@ -416,7 +459,7 @@ func (p *Pool) popLocked() (e entry, ok bool) {
 // settleLocked adds delta to the state, and clears queuedBit if the last live entry has
 // left the queues, in one atomic step.
 func (p *Pool) settleLocked(delta uint64) {
-	if p.resumed.len()+p.fresh.len() == 0 && p.state.Load()&queuedBit != 0 {
+	if p.resumed.len()+p.high.len()+p.fresh.len() == 0 && p.state.Load()&queuedBit != 0 {
 		delta -= queuedBit
 	}
 	if delta != 0 {

@@ -167,6 +167,95 @@ func TestOrder(t *testing.T) {
 
 // TestResumedWorkGoesFirstUnderLoad checks that work resumed while new work is queued
 // runs before it, even from a task that is running.
+// TestPriorityOrder checks that a freed slot goes to resumed work, then to new work of
+// priority High, then to new work of priority Normal, each in FIFO order, tasks and
+// waiting goroutines alike.
+func TestPriorityOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		var r recorder
+		run, open := gate()
+		require.NoError(t, p.Submit(run))
+		synctest.Wait()
+
+		acquireAt := func(label string, pr pool.Priority) {
+			go func() {
+				if err := p.AcquireAt(context.Background(), pr); err != nil {
+					panic(err)
+				}
+				r.add(label)
+				p.Release()
+			}()
+			synctest.Wait() // queued
+		}
+		require.NoError(t, p.SubmitAt(pool.Normal, r.task("normal 1")))
+		require.NoError(t, p.SubmitAt(pool.High, r.task("high 1")))
+		acquireAt("acquire normal 2", pool.Normal)
+		acquireAt("acquire high 2", pool.High)
+		p.Resume(r.task("resumed"))
+		require.NoError(t, p.Submit(r.task("normal 3")))
+		require.NoError(t, p.SubmitAt(pool.High, r.task("high 3")))
+
+		s := p.Stats()
+		assert.Equal(t, 4, s.QueuedNew)
+		assert.Equal(t, 2, s.WaitingNew)
+		assert.Equal(t, 1, s.QueuedResumed)
+
+		open()
+		shutdown(t, p)
+		assert.Equal(t, []string{
+			"resumed", "high 1", "acquire high 2", "high 3",
+			"normal 1", "acquire normal 2", "normal 3",
+		}, r.list())
+	})
+}
+
+// TestPriorityShareTheBound checks that new work of every priority counts against one
+// bound, and that a High waiter that gives up leaves the others in order.
+func TestPriorityShareTheBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1, pool.WithQueueSize(3))
+		var r recorder
+		run, open := gate()
+		require.NoError(t, p.Submit(run))
+		require.NoError(t, p.SubmitAt(pool.High, r.task("high 1")))
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			if err := p.AcquireAt(ctx, pool.High); err != nil {
+				r.add("gave up")
+				return
+			}
+			r.add("acquire high")
+			p.Release()
+		}()
+		synctest.Wait()
+		require.NoError(t, p.Submit(r.task("normal 1")))
+
+		assert.ErrorIs(t, p.SubmitAt(pool.High, func() {}), pool.ErrFull)
+		assert.ErrorIs(t, p.AcquireAt(context.Background(), pool.High), pool.ErrFull)
+		assert.ErrorIs(t, p.Submit(func() {}), pool.ErrFull)
+		assert.Equal(t, uint64(3), p.Stats().Refused)
+
+		cancel()
+		synctest.Wait()
+		require.NoError(t, p.Submit(r.task("normal 2"))) // the waiter's place is free again
+		assert.Equal(t, 0, p.Stats().WaitingNew)
+
+		open()
+		shutdown(t, p)
+		assert.Equal(t, []string{"gave up", "high 1", "normal 1", "normal 2"}, r.list())
+	})
+}
+
+func TestUnknownPriorityPanics(t *testing.T) {
+	p := pool.New(1)
+	defer shutdown(t, p)
+	const msg = "pool: unknown Priority 2; want pool.Normal or pool.High"
+	assert.PanicsWithValue(t, msg, func() { p.SubmitAt(pool.High+1, func() {}) })
+	assert.PanicsWithValue(t, msg, func() { p.AcquireAt(context.Background(), pool.High+1) })
+	assert.Equal(t, 0, p.Stats().Busy) // nothing was taken
+}
+
 func TestResumedWorkGoesFirstUnderLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New(1)

@@ -29,12 +29,21 @@ const (
 // Done returns nil) costs nothing more. A task, or a holder of a slot, that calls Acquire
 // waits for a second slot: if every slot is held by such callers, they wait forever.
 func (p *Pool) Acquire(ctx context.Context) error {
+	return p.AcquireAt(ctx, Normal)
+}
+
+// AcquireAt is [Pool.Acquire] with priority pr: the caller waits behind resumed work and
+// older new work of its priority, and before all new work of a lower priority.
+//
+// AcquireAt panics if pr is not a [Priority] this package defines.
+func (p *Pool) AcquireAt(ctx context.Context, pr Priority) error {
+	q := p.lane(pr)
 	if p.takeFree(closedBit) {
 		return nil
 	}
 	w := p.waiters.Get().(*waiter) // taken before locking: it may allocate
 	p.mu.Lock()
-	took, err := p.admitLocked(&p.fresh, closedBit, freeToInline)
+	took, err := p.admitLocked(q, closedBit, freeToInline)
 	if err != nil || took {
 		p.mu.Unlock()
 		p.waiters.Put(w)
@@ -51,7 +60,7 @@ func (p *Pool) Acquire(ctx context.Context) error {
 		default:
 		}
 	}
-	p.fresh.push(entry{w: w})
+	q.push(entry{w: w})
 	p.waitingNew++
 	p.mu.Unlock()
 
@@ -77,7 +86,7 @@ func (p *Pool) Acquire(ctx context.Context) error {
 		return ctx.Err()
 	}
 	w.state = waiterGone
-	p.fresh.forget()
+	q.forget()
 	p.waitingNew--
 	p.settleLocked(0)
 	p.mu.Unlock()
