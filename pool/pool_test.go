@@ -743,6 +743,54 @@ func TestAcquireRacingItsContext(t *testing.T) {
 	})
 }
 
+// TestAcquireAfterWaitYields checks that a goroutine handed a slot after waiting in
+// Acquire does not run ahead of a goroutine that was already runnable: Go's scheduler
+// would run it next, on the releaser's time slice, and CPU-bound work passed from slot
+// holder to slot holder would keep everything else off the processor. It does so on one
+// processor, where the order is the scheduler's: Reacquire is the control, which does run
+// first. The race detector randomizes that order, hence the counts.
+func TestAcquireAfterWaitYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.New(1)
+	defer shutdown(t, p)
+	trial := func(take func()) (outsideFirst bool) {
+		require.NoError(t, p.Acquire(context.Background()))
+		var r recorder
+		acquired := make(chan struct{})
+		go func() {
+			take()
+			r.add("slot")
+			p.Release()
+			close(acquired)
+		}()
+		for s := p.Stats(); s.WaitingNew+s.WaitingResumed == 0; s = p.Stats() {
+			runtime.Gosched()
+		}
+		outside := make(chan struct{})
+		go func() { r.add("outside"); close(outside) }() // runnable, not yet run
+		p.Release()                                      // wakes the waiter
+		<-acquired
+		<-outside
+		return r.list()[0] == "outside"
+	}
+	const trials = 40
+	var afterAcquire, afterReacquire int
+	for range trials {
+		if trial(func() { require.NoError(t, p.Acquire(context.Background())) }) {
+			afterAcquire++
+		}
+		if trial(p.Reacquire) {
+			afterReacquire++
+		}
+	}
+	t.Logf("the outside goroutine ran first in %d of %d trials after Acquire, %d after Reacquire",
+		afterAcquire, trials, afterReacquire)
+	require.GreaterOrEqual(t, afterAcquire, trials*85/100, "new work handed a slot ran ahead")
+	if !raceEnabled {
+		require.LessOrEqual(t, afterReacquire, trials*15/100, "the control: resumed work runs first")
+	}
+}
+
 func TestReacquireNeverRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New(2, pool.WithQueueSize(0))

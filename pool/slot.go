@@ -1,6 +1,9 @@
 package pool
 
-import "context"
+import (
+	"context"
+	"runtime"
+)
 
 // waiter is a goroutine waiting in Acquire or Reacquire, queued as an entry like a task.
 type waiter struct {
@@ -17,7 +20,9 @@ const (
 // Acquire takes a slot for the calling goroutine, with the priority of new work, and
 // returns nil once the caller holds it; the caller then runs its code inline and must call
 // [Pool.Release] when done. If no slot is free the caller waits in the queue of new work,
-// in FIFO order with submitted tasks.
+// in FIFO order with submitted tasks of priority [Normal]. A caller that had to wait
+// yields the processor once (runtime.Gosched) when its slot comes, so that new work does
+// not run ahead of the goroutines outside the pool that were runnable before it.
 //
 // Acquire returns [ErrClosed] if [Pool.Shutdown] has begun, [ErrFull] if it would have to
 // wait and the queue of new work is at its bound, and ctx.Err() if ctx ends before a slot
@@ -66,12 +71,12 @@ func (p *Pool) AcquireAt(ctx context.Context, pr Priority) error {
 
 	if done == nil {
 		<-w.ready
-		p.recycle(w)
+		p.granted(w)
 		return nil
 	}
 	select {
 	case <-w.ready:
-		p.recycle(w)
+		p.granted(w)
 		return nil
 	case <-done:
 	}
@@ -120,7 +125,7 @@ func (p *Pool) Reacquire() {
 	p.waitingResumed++
 	p.mu.Unlock()
 	<-w.ready
-	p.recycle(w)
+	p.recycle(w) // no yield: admitted work coming back goes first, in Go's scheduler too
 }
 
 // TryAcquire takes a free slot for the calling goroutine, with the priority of new work,
@@ -206,6 +211,23 @@ func (p *Pool) releaseLocked() handoff {
 		p.settleLocked(inlineToWorker)
 		return handoff{w: p.dispatchLocked(), task: e.task}
 	}
+}
+
+// granted is what an Acquire waiter does once it has been handed a slot: it makes w ready
+// for another wait, and yields the processor once before it runs new work on the slot.
+//
+// The yield is for fairness to goroutines outside the pool. The releaser woke the waiter
+// with a channel send, which makes the Go scheduler run the waiter next on the releaser's
+// processor and time slice, ahead of every goroutine already runnable there. When every
+// slot holder keeps its processor busy, as CPU-bound work on GOMAXPROCS slots does, each
+// processor then passes from one slot holder to the next, and the goroutines that serve
+// the network, timers and the requests that only wait get the processors only when the
+// scheduler preempts (every 10 ms). Yielding puts the new work behind them instead. It
+// costs about as much as the wake-up did, and only a caller that had to wait pays it.
+// Reacquire does not yield: resumed work goes first.
+func (p *Pool) granted(w *waiter) {
+	p.recycle(w)
+	runtime.Gosched()
 }
 
 // recycle makes w, which has received its value, ready for another wait.
