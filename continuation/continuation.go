@@ -194,8 +194,9 @@ type C struct {
 	stopCtx func() bool             // unregisters wake from ctx
 
 	// Used by the goroutine running the body's current step.
-	holding bool  // Run only: the goroutine holds a slot
-	started int64 // s.now() when the current step began
+	holding  bool          // Run only: the goroutine holds a slot
+	priority pool.Priority // of admission to the pool; beside holding, where C has room
+	started  int64         // s.now() when the current step began
 }
 
 // Context returns the continuation's context: the one given to Spawn or Run.
@@ -316,7 +317,7 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 		c.stopCtx = context.AfterFunc(ctx, c.wake)
 	}
 	s.shardOf(c).insert(c)
-	if err := s.pool.Submit(c.step); err != nil {
+	if err := s.pool.SubmitAt(c.priority, c.step); err != nil {
 		if c.stopCtx != nil {
 			c.stopCtx()
 		}
@@ -402,7 +403,7 @@ func (c *C) wakeUp() {
 
 // Run runs body as a continuation on the calling goroutine and returns its result. The
 // caller first takes a slot with the priority of new work (waiting in the pool's queue if
-// none is free), runs body while it holds it, and gives it back while body awaits.
+// none is free; see [WithPriority]), runs body while it holds it, and gives it back while body awaits.
 //
 // Run refuses exactly as [Spawn] does and returns the same errors, and also ctx's error if
 // ctx ends while the caller waits for its first slot. A panic in body is recovered and
@@ -420,7 +421,7 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 	if s.pool.TryAcquire() {
 		c.state.Store(uint32(Running)) // at once: the admission's time stands
 	} else {
-		if err := s.pool.Acquire(ctx); err != nil {
+		if err := s.pool.AcquireAt(ctx, c.priority); err != nil {
 			return zero, s.refusedByPool(c, err)
 		}
 		c.started = s.now()

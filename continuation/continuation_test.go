@@ -274,6 +274,44 @@ func TestAdmission(t *testing.T) {
 	})
 }
 
+// TestPriority checks that a continuation of priority High is admitted before older ones
+// of priority Normal, and that an unknown priority is refused by name.
+func TestPriority(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		s, p := setup(t, 1)
+		release := make(chan struct{})
+		busy := make(chan struct{})
+		require.NoError(t, p.Submit(func() { close(busy); <-release }))
+		<-busy
+
+		var mu sync.Mutex
+		var order []string
+		body := func(name string) func(*C) (int, error) {
+			return func(*C) (int, error) {
+				mu.Lock()
+				order = append(order, name)
+				mu.Unlock()
+				return 0, nil
+			}
+		}
+		queued := func(n int) func() bool {
+			return func() bool { st := p.Stats(); return st.QueuedNew+st.WaitingNew == n }
+		}
+		normal := m.start(s, context.Background(), body("normal"))
+		waitFor(t, "normal queued", queued(1))
+		high := m.start(s, context.Background(), body("high"), WithPriority(pool.High))
+		waitFor(t, "high queued", queued(2))
+		close(release)
+		for _, f := range []*future.Future[int]{normal, high} {
+			_, err := get(t, f)
+			require.NoError(t, err)
+		}
+		require.Equal(t, []string{"high", "normal"}, order)
+	})
+	require.PanicsWithValue(t, "continuation: WithPriority called with unknown pool.Priority 2",
+		func() { WithPriority(pool.High + 1) })
+}
+
 func TestQueueFull(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		p := pool.New(1, pool.WithQueueSize(0))

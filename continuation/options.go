@@ -1,8 +1,11 @@
 package continuation
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/gosuspend/suspend/pool"
 )
 
 // DefaultMaxAlive is the alive bound when [WithMaxAlive] is not given. Each alive
@@ -76,4 +79,20 @@ func (f spawnOptionFunc) applySpawn(c *C) { f(c) }
 // WithLabel names a continuation, for [Scheduler.Snapshot] and the step budget's warnings.
 func WithLabel(label string) SpawnOption {
 	return spawnOptionFunc(func(c *C) { c.label = label })
+}
+
+// WithPriority sets the priority with which a continuation is admitted to the pool: its
+// first step waits for a slot behind resumed work and older new work of its priority, and
+// before new work of a lower one (see [pool.Priority]). Once admitted, every continuation
+// resumes with the same priority, ahead of all new work. The default is [pool.Normal].
+//
+// Give [pool.High] to continuations that hold a slot only briefly between awaits, so that
+// they are not admitted behind CPU-bound ones.
+//
+// WithPriority panics if pr is not a priority the pool package defines.
+func WithPriority(pr pool.Priority) SpawnOption {
+	if pr > pool.High {
+		panic(fmt.Sprintf("continuation: WithPriority called with unknown pool.Priority %d", pr))
+	}
+	return spawnOptionFunc(func(c *C) { c.priority = pr })
 }
