@@ -48,6 +48,7 @@ import (
 
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/pool"
 )
 
 // HandlerFunc is a request handler that may suspend: it awaits futures with c, writes its
@@ -118,15 +119,24 @@ func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(ctx)
 	}
 	rw := &responseWriter{ResponseWriter: w}
-	var label continuation.SpawnOption
+	opts := [2]continuation.SpawnOption{}
 	if a.label != nil {
-		label = continuation.WithLabel(a.label(r))
+		opts[0] = continuation.WithLabel(a.label(r))
 	} else {
-		label = continuation.WithLabel(r.Method + " " + r.URL.Path)
+		opts[0] = continuation.WithLabel(r.Method + " " + r.URL.Path)
+	}
+	n := 1
+	if a.priority != nil {
+		pr := a.priority(r)
+		if int(pr) >= len(priorities) {
+			panic(fmt.Sprintf("httpadapter: the WithPriority function returned unknown pool.Priority %d", pr))
+		}
+		opts[1] = priorities[pr]
+		n++
 	}
 	_, err := continuation.Run(a.s, ctx, func(c *continuation.C) (struct{}, error) {
 		return struct{}{}, a.h(c, rw, r)
-	}, label)
+	}, opts[:n]...)
 	if err != nil {
 		a.fail(rw, r, err)
 	}
@@ -237,6 +247,7 @@ type Option interface {
 type options struct {
 	timeout    time.Duration
 	label      func(*http.Request) string
+	priority   func(*http.Request) pool.Priority
 	onError    func(w http.ResponseWriter, r *http.Request, code int, err error)
 	logger     *slog.Logger
 	retryAfter time.Duration
@@ -273,6 +284,31 @@ func WithLabel(fn func(*http.Request) string) Option {
 		panic("httpadapter: WithLabel called with a nil function")
 	}
 	return optionFunc(func(o *options) { o.label = fn })
+}
+
+// WithPriority sets the priority with which each request is admitted to the pool, as fn
+// gives it (see [continuation.WithPriority]); the default is [pool.Normal] for all. A
+// request of priority [pool.High] waits for its first slot only behind requests being
+// resumed and older ones of priority High.
+//
+// Give High to the requests that mostly wait, for example on an upstream, and hold a slot
+// only briefly, and leave the CPU-bound ones at Normal: the bound then keeps the CPU-bound
+// requests from crowding the cores, and the waiting ones are not queued behind them. A
+// steady stream of High requests that hold their slots long would starve the Normal ones.
+//
+// WithPriority panics if fn is nil; the handler panics if fn returns a priority the pool
+// package does not define.
+func WithPriority(fn func(*http.Request) pool.Priority) Option {
+	if fn == nil {
+		panic("httpadapter: WithPriority called with a nil function")
+	}
+	return optionFunc(func(o *options) { o.priority = fn })
+}
+
+// priorities holds the SpawnOption of each pool.Priority, made once rather than per request.
+var priorities = [...]continuation.SpawnOption{
+	pool.Normal: continuation.WithPriority(pool.Normal),
+	pool.High:   continuation.WithPriority(pool.High),
 }
 
 // WithErrorHandler sets what answers a handler's error when nothing was written yet: fn

@@ -366,6 +366,57 @@ func TestErrorHandlerAndLabel(t *testing.T) {
 	<-done
 }
 
+// TestPriority checks that a request WithPriority marks High is admitted before an older
+// one of priority Normal while the only slot is held.
+func TestPriority(t *testing.T) {
+	hold := make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			if r.URL.Path == "/hold" {
+				<-hold // keeps the slot: the others queue
+				return nil
+			}
+			mu.Lock()
+			order = append(order, r.URL.Path)
+			mu.Unlock()
+			return nil
+		}, WithPriority(func(r *http.Request) pool.Priority {
+			if r.URL.Path == "/wait" {
+				return pool.High
+			}
+			return pool.Normal
+		}))
+	})
+	var wg sync.WaitGroup
+	get := func(path string) {
+		wg.Go(func() {
+			resp, _ := e.get(t, path)
+			assert.Equal(t, 200, resp.StatusCode, path)
+		})
+	}
+	waitFor := func(what string, cond func(pool.Stats) bool) {
+		require.Eventually(t, func() bool { return cond(e.p.Stats()) }, 10*time.Second, time.Millisecond, what)
+	}
+	get("/hold")
+	waitFor("slot held", func(s pool.Stats) bool { return s.BusyInline == 1 })
+	get("/cpu")
+	waitFor("/cpu queued", func(s pool.Stats) bool { return s.WaitingNew == 1 })
+	get("/wait")
+	waitFor("/wait queued", func(s pool.Stats) bool { return s.WaitingNew == 2 })
+	close(hold)
+	wg.Wait()
+	require.Equal(t, []string{"/wait", "/cpu"}, order)
+
+	bad := New(e.s, func(*continuation.C, http.ResponseWriter, *http.Request) error { return nil },
+		WithPriority(func(*http.Request) pool.Priority { return 7 }))
+	require.PanicsWithValue(t, "httpadapter: the WithPriority function returned unknown pool.Priority 7", func() {
+		bad.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	})
+	require.Zero(t, e.s.Stats().Alive, "nothing was admitted")
+}
+
 // TestOneWorkerManySlowRequests: one worker serves 1,000 concurrent requests that each
 // wait on a slow upstream in about one upstream delay, not 1,000 of them.
 func TestOneWorkerManySlowRequests(t *testing.T) {
@@ -494,6 +545,7 @@ func TestMisuse(t *testing.T) {
 	require.PanicsWithValue(t, "httpadapter: New called with a nil HandlerFunc", func() { New(s, nil) })
 	require.PanicsWithValue(t, "httpadapter: Wrap called with a nil http.Handler", func() { Wrap(s, nil) })
 	require.PanicsWithValue(t, "httpadapter: WithTimeout called with a negative duration", func() { WithTimeout(-1) })
+	require.PanicsWithValue(t, "httpadapter: WithPriority called with a nil function", func() { WithPriority(nil) })
 	require.True(t, strings.HasPrefix((&StatusError{Code: 400}).Error(), "http status 400"))
 }
 
