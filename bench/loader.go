@@ -29,6 +29,7 @@ func measure(ctx context.Context, cfg config, name string, n int, upstreamURL st
 		client:   &http.Client{Transport: tr},
 		upstream: upstreamURL,
 		hello:    cfg.scenario == "hello",
+		mixed:    cfg.scenario == "mixed",
 		heavy:    heavy,
 	}
 	srv, err := startVariant(name, cfg.workers, wk)

@@ -61,6 +61,7 @@ type work struct {
 	client   *http.Client
 	upstream string
 	hello    bool
+	mixed    bool   // half the requests are heavy (see heavyRequest)
 	heavy    func() // burns the mixed scenario's CPU time
 }
 
@@ -132,6 +133,17 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 	case "suspend":
 		p := pool.New(workers)
 		s := continuation.NewScheduler(p, continuation.WithMaxAlive(1<<20))
+		var opts []httpadapter.Option
+		if wk.mixed {
+			// What the bound is for: it holds the CPU-bound requests to W at once, and the
+			// requests that only wait are admitted ahead of them rather than queued behind.
+			opts = append(opts, httpadapter.WithPriority(func(r *http.Request) pool.Priority {
+				if heavyRequest(r) {
+					return pool.Normal
+				}
+				return pool.High
+			}))
+		}
 		h = httpadapter.New(s, func(c *continuation.C, rw http.ResponseWriter, r *http.Request) error {
 			var b []byte
 			switch {
@@ -149,7 +161,7 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 			}
 			_, err := rw.Write(b)
 			return err
-		})
+		}, opts...)
 		stop = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
