@@ -20,6 +20,10 @@
 //     gives the slot back while Await waits, and takes it again, with the priority of
 //     resumed work, when Await is done. No coroutine, no hand-off: the fast path.
 //
+// A continuation's first step waits for a slot as new work, with the [pool.Priority] that
+// [WithPriority] gives it (Normal by default); every later step waits as resumed work,
+// before all new work.
+//
 // # Awaiting
 //
 // Await returns nil once what it awaits has settled; awaiting something already settled

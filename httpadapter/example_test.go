@@ -48,3 +48,44 @@ func Example() {
 	p.Shutdown(context.Background())
 	// Output: 200 OK: the answer is 42
 }
+
+// CPU-bound requests and requests that mostly wait, on one bound: the bound keeps the
+// CPU-bound ones to two at once, and the waiting ones are admitted ahead of them, so
+// that they are not queued behind a backlog of CPU work.
+func ExampleWithPriority() {
+	p := pool.New(2)
+	s := continuation.NewScheduler(p)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/resize", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "resized") // stands for milliseconds of CPU work
+	})
+	mux.HandleFunc("/profile", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "profile") // stands for a call to a slow upstream
+	})
+	h := httpadapter.Wrap(s, mux, httpadapter.WithPriority(func(r *http.Request) pool.Priority {
+		if r.URL.Path == "/resize" {
+			return pool.Normal
+		}
+		return pool.High
+	}))
+
+	srv := httptest.NewServer(h)
+	for _, path := range []string{"/resize", "/profile"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Print(string(body))
+	}
+
+	srv.Close()
+	s.Shutdown(context.Background())
+	p.Shutdown(context.Background())
+	// Output:
+	// resized
+	// profile
+}
