@@ -12,7 +12,7 @@ import (
 	"github.com/gosuspend/suspend/pool"
 )
 
-// FuzzPool interprets each byte as an operation on a pool (Submit at either priority and
+// FuzzPool interprets each byte as an operation on a pool (Submit at any priority and
 // Resume of quick or gated tasks, TryAcquire, Acquire with an ended context, Release, opening a gate,
 // Shutdown with an ended context, a look at Stats) and checks what the pool promises: at
 // no moment do more than W tasks and slot holders run; every accepted task runs exactly
@@ -24,6 +24,7 @@ func FuzzPool(f *testing.F) {
 	f.Add(uint8(3), uint8(8), []byte{0x10, 0x10, 0x10, 0x11, 0x11, 0, 1, 7, 4, 4, 4, 7, 6, 2})
 	f.Add(uint8(1), uint8(1), []byte{2, 0, 0, 0, 1, 1, 6, 1, 3, 7})
 	f.Add(uint8(1), uint8(3), []byte{0x10, 0x20, 0, 0x30, 0x25, 7, 1, 4, 7, 4, 4, 6, 0x20, 7})
+	f.Add(uint8(1), uint8(4), []byte{0x10, 0x40, 0x20, 0x50, 0x45, 7, 4, 0x42, 3, 4, 7, 4, 6, 7})
 	f.Fuzz(func(t *testing.T, workers, queue uint8, ops []byte) {
 		w := int(workers%4) + 1
 		p := pool.New(w, pool.WithQueueSize(int(queue%16)))
@@ -91,10 +92,7 @@ func FuzzPool(f *testing.F) {
 
 		for _, op := range ops {
 			gated := op&0x10 != 0
-			pr := pool.Normal
-			if op&0x20 != 0 {
-				pr = pool.High
-			}
+			pr := []pool.Priority{pool.Normal, pool.High, pool.Low, pool.Normal}[op>>5&3]
 			switch op & 0xf {
 			case 0: // Submit
 				err := p.SubmitAt(pr, newTask(gated))

@@ -8,7 +8,8 @@
 // for the calling goroutine). It waits in a bounded queue and may be refused: with [ErrFull]
 // when that queue is at its bound, with [ErrClosed] once [Pool.Shutdown] has begun.
 // [Pool.SubmitAt] and [Pool.AcquireAt] give it a [Priority]: short work of priority High
-// does not wait behind long work of priority Normal.
+// does not wait behind long work, and CPU-bound work of priority Low gives way to
+// everything else.
 //
 // Admitted work coming back, such as a request that waited on something slow and is ready
 // to go on, comes in through [Pool.Resume] (a task) or [Pool.Reacquire] (a slot). It is never
@@ -58,6 +59,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -74,19 +76,34 @@ var (
 )
 
 // Priority orders new work in the queue of a [Pool]: a freed slot goes to resumed work
-// first, then to the oldest new work of priority [High], then to the oldest of priority
-// [Normal]. Priority is strict: while work of priority High is queued, no work of
-// priority Normal starts.
+// first, then to the oldest new work of priority [High], then [Normal], then [Low].
+// Priority is strict: while work of a higher priority is queued, no work of a lower one
+// starts.
 //
 // Give High to work that holds its slot briefly and whose latency matters, such as a
 // request that only starts a call to a slow upstream and then waits for it, so that it
 // does not queue behind long CPU-bound work. Long work at High would starve the rest.
+//
+// Give Low to CPU-bound work that should give way. Besides waiting behind all other new
+// work, Low work yields the processor once (runtime.Gosched) when it takes its slot, even
+// a free one, so that the goroutines already runnable (those serving the network, timers,
+// requests that only wait) run before it. Go's scheduler shares the processors among
+// runnable goroutines without priorities: with CPU-bound work on as many slots as there
+// are processors, everything else in the process would otherwise wait for a processor
+// behind it. The yield costs a trip through Go's global run queue, about a microsecond or
+// less; Normal and High work pay it only when they had to wait for their slot.
 type Priority uint8
 
 const (
 	Normal Priority = iota // the priority of Submit and Acquire
 	High                   // served before Normal
+	Low                    // served after Normal; yields once when it takes its slot
+
+	numPriorities = iota
 )
+
+// servingOrder is the order in which the queues of new work are served.
+var servingOrder = [numPriorities]Priority{High, Normal, Low}
 
 // Pool is a set of W execution slots and W worker goroutines. Create one with [New]; the
 // zero value is not usable. A Pool must not be copied.
@@ -111,11 +128,10 @@ type Pool struct {
 	busyWorkers int       // slots of workers running a task, or handed one to run
 	idle        []*worker // parked workers, a stack: the last to park is woken first
 
-	resumed ring // tasks of Resume and waiters of Reacquire: served first
-	high    ring // new work of priority High: served next
-	fresh   ring // new work of priority Normal; fresh and high together hold queueSize
+	resumed ring                // tasks of Resume and waiters of Reacquire: served first
+	fresh   [numPriorities]ring // new work by Priority; together they hold queueSize
 
-	waitingNew, waitingResumed int // live waiters in fresh and high, and in resumed
+	waitingNew, waitingResumed int // live waiters in fresh, and in resumed
 
 	alive int   // workers that have not exited
 	stats Stats // the counters; the gauges are filled in by Stats
@@ -223,8 +239,9 @@ func (p *Pool) Submit(task func()) error {
 	return p.SubmitAt(Normal, task)
 }
 
-// SubmitAt is [Pool.Submit] with priority pr: task waits behind resumed work and older new
-// work of its priority, and before all new work of a lower priority.
+// SubmitAt is [Pool.Submit] with priority pr: task waits behind resumed work, new work of
+// a higher priority and older new work of its own, and before new work of a lower
+// priority. A task of priority [Low] yields the processor once before it runs.
 //
 // SubmitAt panics if task is nil or pr is not a [Priority] this package defines.
 func (p *Pool) SubmitAt(pr Priority, task func()) error {
@@ -232,6 +249,13 @@ func (p *Pool) SubmitAt(pr Priority, task func()) error {
 		panic("pool: Submit called with a nil task")
 	}
 	q := p.lane(pr)
+	if pr == Low {
+		run := task
+		task = func() {
+			runtime.Gosched() // see Low
+			run()
+		}
+	}
 	p.mu.Lock()
 	took, err := p.admitLocked(q, closedBit, freeToWorker)
 	switch {
@@ -253,13 +277,19 @@ func (p *Pool) SubmitAt(pr Priority, task func()) error {
 
 // lane returns the queue of new work of priority pr.
 func (p *Pool) lane(pr Priority) *ring {
-	switch pr {
-	case Normal:
-		return &p.fresh
-	case High:
-		return &p.high
+	if pr >= numPriorities {
+		panic(fmt.Sprintf("pool: unknown Priority %d; want pool.Normal, pool.High or pool.Low", pr))
 	}
-	panic(fmt.Sprintf("pool: unknown Priority %d; want pool.Normal or pool.High", pr))
+	return &p.fresh[pr]
+}
+
+// newLenLocked reports the live entries of new work queued, of every priority.
+func (p *Pool) newLenLocked() int {
+	n := 0
+	for i := range p.fresh {
+		n += p.fresh[i].len()
+	}
+	return n
 }
 
 // Resume queues task as admitted work coming back: it runs on a worker as soon as a slot
@@ -304,7 +334,7 @@ func (p *Pool) admitLocked(q *ring, refuse, take uint64) (took bool, err error) 
 			if p.state.CompareAndSwap(s, s+take) {
 				return true, nil
 			}
-		case q != &p.resumed && p.fresh.len()+p.high.len() >= p.queueSize:
+		case q != &p.resumed && p.newLenLocked() >= p.queueSize:
 			p.stats.Refused++
 			return false, ErrFull
 		case s&queuedBit != 0 || p.state.CompareAndSwap(s, s|queuedBit):
@@ -353,7 +383,7 @@ func (p *Pool) Stats() Stats {
 	s.BusyWorkers = p.busyWorkers
 	s.BusyInline = inlineOf(st)
 	s.Busy = s.BusyWorkers + s.BusyInline
-	s.QueuedNew = p.fresh.len() + p.high.len() - p.waitingNew
+	s.QueuedNew = p.newLenLocked() - p.waitingNew
 	s.QueuedResumed = p.resumed.len() - p.waitingResumed
 	s.WaitingNew = p.waitingNew
 	s.WaitingResumed = p.waitingResumed
@@ -436,30 +466,31 @@ func (p *Pool) dispatchLocked() *worker {
 }
 
 // popLocked removes the entry a freed slot goes to: the oldest resumed one, else the
-// oldest new one of priority High, else the oldest new one. The caller passes on the slot and adds to the state, in one atomic step,
-// the change of slot counts and, if the queues are empty now, the clearing of queuedBit
-// (see settleLocked).
+// oldest new one of the highest priority that has one. The caller passes on the slot and
+// adds to the state, in one atomic step, the change of slot counts and, if the queues are
+// empty now, the clearing of queuedBit (see settleLocked).
 func (p *Pool) popLocked() (e entry, ok bool) {
 	if e, ok = p.resumed.pop(); ok {
 		if e.w != nil {
 			p.waitingResumed--
 		}
-	} else if e, ok = p.high.pop(); ok {
-		if e.w != nil {
-			p.waitingNew--
-		}
-	} else if e, ok = p.fresh.pop(); ok {
-		if e.w != nil {
-			p.waitingNew--
+		return e, true
+	}
+	for _, pr := range servingOrder {
+		if e, ok = p.fresh[pr].pop(); ok {
+			if e.w != nil {
+				p.waitingNew--
+			}
+			return e, true
 		}
 	}
-	return e, ok
+	return e, false
 }
 
 // settleLocked adds delta to the state, and clears queuedBit if the last live entry has
 // left the queues, in one atomic step.
 func (p *Pool) settleLocked(delta uint64) {
-	if p.resumed.len()+p.high.len()+p.fresh.len() == 0 && p.state.Load()&queuedBit != 0 {
+	if p.resumed.len()+p.newLenLocked() == 0 && p.state.Load()&queuedBit != 0 {
 		delta -= queuedBit
 	}
 	if delta != 0 {

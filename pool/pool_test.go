@@ -168,8 +168,8 @@ func TestOrder(t *testing.T) {
 // TestResumedWorkGoesFirstUnderLoad checks that work resumed while new work is queued
 // runs before it, even from a task that is running.
 // TestPriorityOrder checks that a freed slot goes to resumed work, then to new work of
-// priority High, then to new work of priority Normal, each in FIFO order, tasks and
-// waiting goroutines alike.
+// priority High, then Normal, then Low, each in FIFO order, tasks and waiting goroutines
+// alike.
 func TestPriorityOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New(1)
@@ -188,17 +188,20 @@ func TestPriorityOrder(t *testing.T) {
 			}()
 			synctest.Wait() // queued
 		}
+		require.NoError(t, p.SubmitAt(pool.Low, r.task("low 1")))
 		require.NoError(t, p.SubmitAt(pool.Normal, r.task("normal 1")))
 		require.NoError(t, p.SubmitAt(pool.High, r.task("high 1")))
+		acquireAt("acquire low 2", pool.Low)
 		acquireAt("acquire normal 2", pool.Normal)
 		acquireAt("acquire high 2", pool.High)
 		p.Resume(r.task("resumed"))
 		require.NoError(t, p.Submit(r.task("normal 3")))
 		require.NoError(t, p.SubmitAt(pool.High, r.task("high 3")))
+		require.NoError(t, p.SubmitAt(pool.Low, r.task("low 3")))
 
 		s := p.Stats()
-		assert.Equal(t, 4, s.QueuedNew)
-		assert.Equal(t, 2, s.WaitingNew)
+		assert.Equal(t, 6, s.QueuedNew)
+		assert.Equal(t, 3, s.WaitingNew)
 		assert.Equal(t, 1, s.QueuedResumed)
 
 		open()
@@ -206,6 +209,7 @@ func TestPriorityOrder(t *testing.T) {
 		assert.Equal(t, []string{
 			"resumed", "high 1", "acquire high 2", "high 3",
 			"normal 1", "acquire normal 2", "normal 3",
+			"low 1", "acquire low 2", "low 3",
 		}, r.list())
 	})
 }
@@ -234,7 +238,8 @@ func TestPriorityShareTheBound(t *testing.T) {
 		assert.ErrorIs(t, p.SubmitAt(pool.High, func() {}), pool.ErrFull)
 		assert.ErrorIs(t, p.AcquireAt(context.Background(), pool.High), pool.ErrFull)
 		assert.ErrorIs(t, p.Submit(func() {}), pool.ErrFull)
-		assert.Equal(t, uint64(3), p.Stats().Refused)
+		assert.ErrorIs(t, p.SubmitAt(pool.Low, func() {}), pool.ErrFull)
+		assert.Equal(t, uint64(4), p.Stats().Refused)
 
 		cancel()
 		synctest.Wait()
@@ -250,9 +255,9 @@ func TestPriorityShareTheBound(t *testing.T) {
 func TestUnknownPriorityPanics(t *testing.T) {
 	p := pool.New(1)
 	defer shutdown(t, p)
-	const msg = "pool: unknown Priority 2; want pool.Normal or pool.High"
-	assert.PanicsWithValue(t, msg, func() { p.SubmitAt(pool.High+1, func() {}) })
-	assert.PanicsWithValue(t, msg, func() { p.AcquireAt(context.Background(), pool.High+1) })
+	const msg = "pool: unknown Priority 3; want pool.Normal, pool.High or pool.Low"
+	assert.PanicsWithValue(t, msg, func() { p.SubmitAt(pool.Low+1, func() {}) })
+	assert.PanicsWithValue(t, msg, func() { p.AcquireAt(context.Background(), pool.Low+1) })
 	assert.Equal(t, 0, p.Stats().Busy) // nothing was taken
 }
 
@@ -773,8 +778,19 @@ func TestAcquireAfterWaitYields(t *testing.T) {
 		<-outside
 		return r.list()[0] == "outside"
 	}
+	// free runs take on a free slot, with a goroutine made runnable just before.
+	free := func(take func()) (outsideFirst bool) {
+		var r recorder
+		outside := make(chan struct{})
+		go func() { r.add("outside"); close(outside) }()
+		take()
+		r.add("slot")
+		p.Release()
+		<-outside
+		return r.list()[0] == "outside"
+	}
 	const trials = 40
-	var afterAcquire, afterReacquire int
+	var afterAcquire, afterReacquire, lowFree, normalFree int
 	for range trials {
 		if trial(func() { require.NoError(t, p.Acquire(context.Background())) }) {
 			afterAcquire++
@@ -782,12 +798,58 @@ func TestAcquireAfterWaitYields(t *testing.T) {
 		if trial(p.Reacquire) {
 			afterReacquire++
 		}
+		if free(func() { require.NoError(t, p.AcquireAt(context.Background(), pool.Low)) }) {
+			lowFree++
+		}
+		if free(func() { require.NoError(t, p.Acquire(context.Background())) }) {
+			normalFree++
+		}
 	}
-	t.Logf("the outside goroutine ran first in %d of %d trials after Acquire, %d after Reacquire",
-		afterAcquire, trials, afterReacquire)
+	t.Logf("the outside goroutine ran first in %d of %d trials after a wait in Acquire, %d after "+
+		"a wait in Reacquire, %d on a free slot at Low, %d on a free slot at Normal",
+		afterAcquire, trials, afterReacquire, lowFree, normalFree)
 	require.GreaterOrEqual(t, afterAcquire, trials*85/100, "new work handed a slot ran ahead")
+	require.GreaterOrEqual(t, lowFree, trials*85/100, "Low work on a free slot ran ahead")
 	if !raceEnabled {
 		require.LessOrEqual(t, afterReacquire, trials*15/100, "the control: resumed work runs first")
+		require.LessOrEqual(t, normalFree, trials*15/100, "the control: Normal work on a free slot runs at once")
+	}
+}
+
+// TestLowTaskYields checks that a task submitted at priority Low lets a goroutine that
+// was runnable before it run first, on one processor; a Normal task is the control.
+func TestLowTaskYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.New(1)
+	defer shutdown(t, p)
+	trial := func(pr pool.Priority) (outsideFirst bool) {
+		var r recorder
+		ran := make(chan struct{})
+		task := func() {
+			r.add("task")
+			close(ran)
+		}
+		outside := make(chan struct{})
+		go func() { r.add("outside"); close(outside) }()
+		require.NoError(t, p.SubmitAt(pr, task)) // the worker's wake-up runs next
+		<-ran
+		<-outside
+		return r.list()[0] == "outside"
+	}
+	const trials = 40
+	var low, normal int
+	for range trials {
+		if trial(pool.Low) {
+			low++
+		}
+		if trial(pool.Normal) {
+			normal++
+		}
+	}
+	t.Logf("the outside goroutine ran first in %d of %d Low trials, %d Normal", low, trials, normal)
+	require.GreaterOrEqual(t, low, trials*85/100, "a Low task ran ahead")
+	if !raceEnabled {
+		require.LessOrEqual(t, normal, trials*15/100, "the control: a Normal task runs at once")
 	}
 }
 

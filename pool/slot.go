@@ -37,13 +37,18 @@ func (p *Pool) Acquire(ctx context.Context) error {
 	return p.AcquireAt(ctx, Normal)
 }
 
-// AcquireAt is [Pool.Acquire] with priority pr: the caller waits behind resumed work and
-// older new work of its priority, and before all new work of a lower priority.
+// AcquireAt is [Pool.Acquire] with priority pr: the caller waits behind resumed work, new
+// work of a higher priority and older new work of its own, and before new work of a lower
+// priority. With priority [Low] it yields the processor once when it takes its slot, even
+// a free one.
 //
 // AcquireAt panics if pr is not a [Priority] this package defines.
 func (p *Pool) AcquireAt(ctx context.Context, pr Priority) error {
 	q := p.lane(pr)
 	if p.takeFree(closedBit) {
+		if pr == Low {
+			runtime.Gosched() // see Low
+		}
 		return nil
 	}
 	w := p.waiters.Get().(*waiter) // taken before locking: it may allocate
