@@ -422,7 +422,7 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 		return zero, err
 	}
 	s.shardOf(c).insert(c)
-	if s.pool.TryAcquire() {
+	if c.priority != pool.Low && s.pool.TryAcquire() { // Low yields in AcquireAt
 		c.state.Store(uint32(Running)) // at once: the admission's time stands
 	} else {
 		if err := s.pool.AcquireAt(ctx, c.priority); err != nil {

@@ -274,8 +274,8 @@ func TestAdmission(t *testing.T) {
 	})
 }
 
-// TestPriority checks that a continuation of priority High is admitted before older ones
-// of priority Normal, and that an unknown priority is refused by name.
+// TestPriority checks that continuations are admitted by priority, High before older
+// Normal ones before older Low ones, and that an unknown priority is refused by name.
 func TestPriority(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		s, p := setup(t, 1)
@@ -297,19 +297,26 @@ func TestPriority(t *testing.T) {
 		queued := func(n int) func() bool {
 			return func() bool { st := p.Stats(); return st.QueuedNew+st.WaitingNew == n }
 		}
+		low := m.start(s, context.Background(), body("low"), WithPriority(pool.Low))
+		waitFor(t, "low queued", queued(1))
 		normal := m.start(s, context.Background(), body("normal"))
-		waitFor(t, "normal queued", queued(1))
+		waitFor(t, "normal queued", queued(2))
 		high := m.start(s, context.Background(), body("high"), WithPriority(pool.High))
-		waitFor(t, "high queued", queued(2))
+		waitFor(t, "high queued", queued(3))
 		close(release)
-		for _, f := range []*future.Future[int]{normal, high} {
+		for _, f := range []*future.Future[int]{low, normal, high} {
 			_, err := get(t, f)
 			require.NoError(t, err)
 		}
-		require.Equal(t, []string{"high", "normal"}, order)
+		require.Equal(t, []string{"high", "normal", "low"}, order)
+
+		// Low on a free slot: Run takes it through AcquireAt, which yields, not TryAcquire.
+		v, err := get(t, m.start(s, context.Background(), func(*C) (int, error) { return 7, nil }, WithPriority(pool.Low)))
+		require.NoError(t, err)
+		require.Equal(t, 7, v)
 	})
-	require.PanicsWithValue(t, "continuation: WithPriority called with unknown pool.Priority 2",
-		func() { WithPriority(pool.High + 1) })
+	require.PanicsWithValue(t, "continuation: WithPriority called with unknown pool.Priority 3",
+		func() { WithPriority(pool.Low + 1) })
 }
 
 func TestQueueFull(t *testing.T) {

@@ -87,11 +87,13 @@ func WithLabel(label string) SpawnOption {
 // resumes with the same priority, ahead of all new work. The default is [pool.Normal].
 //
 // Give [pool.High] to continuations that hold a slot only briefly between awaits, so that
-// they are not admitted behind CPU-bound ones.
+// they are not admitted behind CPU-bound ones, or [pool.Low] to CPU-bound ones, so that
+// they give way to everything else (a Low continuation yields the processor once when it
+// takes its first slot).
 //
 // WithPriority panics if pr is not a priority the pool package defines.
 func WithPriority(pr pool.Priority) SpawnOption {
-	if pr > pool.High {
+	if pr > pool.Low {
 		panic(fmt.Sprintf("continuation: WithPriority called with unknown pool.Priority %d", pr))
 	}
 	return spawnOptionFunc(func(c *C) { c.priority = pr })

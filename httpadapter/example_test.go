@@ -50,8 +50,8 @@ func Example() {
 }
 
 // CPU-bound requests and requests that mostly wait, on one bound: the bound keeps the
-// CPU-bound ones to two at once, and the waiting ones are admitted ahead of them, so
-// that they are not queued behind a backlog of CPU work.
+// CPU-bound ones, at priority Low, to two at once, and the others are admitted ahead of
+// them, so that they are not queued behind a backlog of CPU work.
 func ExampleWithPriority() {
 	p := pool.New(2)
 	s := continuation.NewScheduler(p)
@@ -65,9 +65,9 @@ func ExampleWithPriority() {
 	})
 	h := httpadapter.Wrap(s, mux, httpadapter.WithPriority(func(r *http.Request) pool.Priority {
 		if r.URL.Path == "/resize" {
-			return pool.Normal
+			return pool.Low
 		}
-		return pool.High
+		return pool.Normal
 	}))
 
 	srv := httptest.NewServer(h)

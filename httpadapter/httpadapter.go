@@ -288,13 +288,15 @@ func WithLabel(fn func(*http.Request) string) Option {
 
 // WithPriority sets the priority with which each request is admitted to the pool, as fn
 // gives it (see [continuation.WithPriority]); the default is [pool.Normal] for all. A
-// request of priority [pool.High] waits for its first slot only behind requests being
-// resumed and older ones of priority High.
+// request waits for its first slot behind requests being resumed, requests of a higher
+// priority and older ones of its own.
 //
-// Give High to the requests that mostly wait, for example on an upstream, and hold a slot
-// only briefly, and leave the CPU-bound ones at Normal: the bound then keeps the CPU-bound
-// requests from crowding the cores, and the waiting ones are not queued behind them. A
-// steady stream of High requests that hold their slots long would starve the Normal ones.
+// Give [pool.Low] to the CPU-bound requests: the bound keeps them from crowding the
+// cores, the others are admitted ahead of them, and each yields the processor once when
+// it takes its slot, so that the goroutines serving the other requests are not kept
+// waiting behind it. Give High to requests that must not wait behind other new ones, such
+// as health checks. A steady stream of higher-priority requests that hold their slots
+// long would starve the lower ones.
 //
 // WithPriority panics if fn is nil; the handler panics if fn returns a priority the pool
 // package does not define.
@@ -309,6 +311,7 @@ func WithPriority(fn func(*http.Request) pool.Priority) Option {
 var priorities = [...]continuation.SpawnOption{
 	pool.Normal: continuation.WithPriority(pool.Normal),
 	pool.High:   continuation.WithPriority(pool.High),
+	pool.Low:    continuation.WithPriority(pool.Low),
 }
 
 // WithErrorHandler sets what answers a handler's error when nothing was written yet: fn

@@ -366,8 +366,8 @@ func TestErrorHandlerAndLabel(t *testing.T) {
 	<-done
 }
 
-// TestPriority checks that a request WithPriority marks High is admitted before an older
-// one of priority Normal while the only slot is held.
+// TestPriority checks that requests are admitted by the priority WithPriority gives them,
+// High before older Normal ones before older Low ones, while the only slot is held.
 func TestPriority(t *testing.T) {
 	hold := make(chan struct{})
 	var mu sync.Mutex
@@ -383,7 +383,10 @@ func TestPriority(t *testing.T) {
 			mu.Unlock()
 			return nil
 		}, WithPriority(func(r *http.Request) pool.Priority {
-			if r.URL.Path == "/wait" {
+			switch r.URL.Path {
+			case "/cpu":
+				return pool.Low
+			case "/health":
 				return pool.High
 			}
 			return pool.Normal
@@ -401,13 +404,13 @@ func TestPriority(t *testing.T) {
 	}
 	get("/hold")
 	waitFor("slot held", func(s pool.Stats) bool { return s.BusyInline == 1 })
-	get("/cpu")
-	waitFor("/cpu queued", func(s pool.Stats) bool { return s.WaitingNew == 1 })
-	get("/wait")
-	waitFor("/wait queued", func(s pool.Stats) bool { return s.WaitingNew == 2 })
+	for i, path := range []string{"/cpu", "/wait", "/health"} {
+		get(path)
+		waitFor(path+" queued", func(s pool.Stats) bool { return s.WaitingNew == i+1 })
+	}
 	close(hold)
 	wg.Wait()
-	require.Equal(t, []string{"/wait", "/cpu"}, order)
+	require.Equal(t, []string{"/health", "/wait", "/cpu"}, order)
 
 	bad := New(e.s, func(*continuation.C, http.ResponseWriter, *http.Request) error { return nil },
 		WithPriority(func(*http.Request) pool.Priority { return 7 }))
