@@ -139,9 +139,9 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 			// requests that only wait are admitted ahead of them rather than queued behind.
 			opts = append(opts, httpadapter.WithPriority(func(r *http.Request) pool.Priority {
 				if heavyRequest(r) {
-					return pool.Normal
+					return pool.Low
 				}
-				return pool.High
+				return pool.Normal
 			}))
 		}
 		h = httpadapter.New(s, func(c *continuation.C, rw http.ResponseWriter, r *http.Request) error {
