@@ -236,7 +236,10 @@ func New(workers int, opts ...Option) *Pool {
 //
 // Submit panics if task is nil.
 func (p *Pool) Submit(task func()) error {
-	return p.SubmitAt(Normal, task)
+	if task == nil {
+		panic("pool: Submit called with a nil task")
+	}
+	return p.submit(&p.fresh[Normal], task)
 }
 
 // SubmitAt is [Pool.Submit] with priority pr: task waits behind resumed work, new work of
@@ -256,6 +259,11 @@ func (p *Pool) SubmitAt(pr Priority, task func()) error {
 			run()
 		}
 	}
+	return p.submit(q, task)
+}
+
+// submit queues task in q, which holds new work.
+func (p *Pool) submit(q *ring, task func()) error {
 	p.mu.Lock()
 	took, err := p.admitLocked(q, closedBit, freeToWorker)
 	switch {

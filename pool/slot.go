@@ -34,7 +34,10 @@ const (
 // Done returns nil) costs nothing more. A task, or a holder of a slot, that calls Acquire
 // waits for a second slot: if every slot is held by such callers, they wait forever.
 func (p *Pool) Acquire(ctx context.Context) error {
-	return p.AcquireAt(ctx, Normal)
+	if p.takeFree(closedBit) { // the fast path, without AcquireAt's checks of pr
+		return nil
+	}
+	return p.acquireSlow(ctx, &p.fresh[Normal])
 }
 
 // AcquireAt is [Pool.Acquire] with priority pr: the caller waits behind resumed work, new
@@ -51,6 +54,11 @@ func (p *Pool) AcquireAt(ctx context.Context, pr Priority) error {
 		}
 		return nil
 	}
+	return p.acquireSlow(ctx, q)
+}
+
+// acquireSlow is AcquireAt once no slot was free: the caller queues in q.
+func (p *Pool) acquireSlow(ctx context.Context, q *ring) error {
 	w := p.waiters.Get().(*waiter) // taken before locking: it may allocate
 	p.mu.Lock()
 	took, err := p.admitLocked(q, closedBit, freeToInline)
