@@ -88,8 +88,8 @@ func WithLabel(label string) SpawnOption {
 //
 // Give [pool.High] to continuations that hold a slot only briefly between awaits, so that
 // they are not admitted behind CPU-bound ones, or [pool.Low] to CPU-bound ones, so that
-// they give way to everything else (a Low continuation yields the processor once when it
-// takes its first slot).
+// they give way to everything else (a Low continuation yields the processor once before
+// it takes its first slot).
 //
 // WithPriority panics if pr is not a priority the pool package defines.
 func WithPriority(pr pool.Priority) SpawnOption {

@@ -292,7 +292,7 @@ func WithLabel(fn func(*http.Request) string) Option {
 // priority and older ones of its own.
 //
 // Give [pool.Low] to the CPU-bound requests: the bound keeps them from crowding the
-// cores, the others are admitted ahead of them, and each yields the processor once when
+// cores, the others are admitted ahead of them, and each yields the processor once before
 // it takes its slot, so that the goroutines serving the other requests are not kept
 // waiting behind it. Give High to requests that must not wait behind other new ones, such
 // as health checks. A steady stream of higher-priority requests that hold their slots

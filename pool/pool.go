@@ -85,9 +85,10 @@ var (
 // does not queue behind long CPU-bound work. Long work at High would starve the rest.
 //
 // Give Low to CPU-bound work that should give way. Besides waiting behind all other new
-// work, Low work yields the processor once (runtime.Gosched) when it takes its slot, even
-// a free one, so that the goroutines already runnable (those serving the network, timers,
-// requests that only wait) run before it. Go's scheduler shares the processors among
+// work, Low work yields the processor once (runtime.Gosched) before it runs, even when a
+// slot is free: [Pool.AcquireAt] before it takes the slot, so that no slot sits idle
+// meanwhile, and a task before its code. The goroutines already runnable (those serving
+// the network, timers, requests that only wait) then run before it. Go's scheduler shares the processors among
 // runnable goroutines without priorities: with CPU-bound work on as many slots as there
 // are processors, everything else in the process would otherwise wait for a processor
 // behind it. The yield costs a trip through Go's global run queue, about a microsecond or
@@ -97,7 +98,7 @@ type Priority uint8
 const (
 	Normal Priority = iota // the priority of Submit and Acquire
 	High                   // served before Normal
-	Low                    // served after Normal; yields once when it takes its slot
+	Low                    // served after Normal; yields once before it runs
 
 	numPriorities = iota
 )

@@ -42,16 +42,16 @@ func (p *Pool) Acquire(ctx context.Context) error {
 
 // AcquireAt is [Pool.Acquire] with priority pr: the caller waits behind resumed work, new
 // work of a higher priority and older new work of its own, and before new work of a lower
-// priority. With priority [Low] it yields the processor once when it takes its slot, even
-// a free one.
+// priority. With priority [Low] it yields the processor once first, even when a slot is
+// free.
 //
 // AcquireAt panics if pr is not a [Priority] this package defines.
 func (p *Pool) AcquireAt(ctx context.Context, pr Priority) error {
 	q := p.lane(pr)
+	if pr == Low {
+		runtime.Gosched() // see Low; before taking a slot, which would sit idle meanwhile
+	}
 	if p.takeFree(closedBit) {
-		if pr == Low {
-			runtime.Gosched() // see Low
-		}
 		return nil
 	}
 	return p.acquireSlow(ctx, q)
