@@ -175,17 +175,21 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Every handler is waited for at close: one still under way would return its
-	// upstream connection to the client after the client's idle connections were closed,
-	// and thousands of such leftovers exhaust the process's file descriptors.
-	var handlers sync.WaitGroup
-	inner := h
-	h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		handlers.Add(1)
-		defer handlers.Done()
-		inner.ServeHTTP(rw, r)
-	})
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Every connection's goroutine, and so every handler, is waited for at close: a handler
+	// still under way would return its upstream connection to the client after the
+	// client's idle connections were closed, and thousands of such leftovers exhaust the
+	// process's file descriptors. Connections are counted rather than handlers, since
+	// Serve counts a connection in before it returns, while a handler may start after.
+	var conns sync.WaitGroup
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				conns.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				conns.Done()
+			}
+		}}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -198,8 +202,8 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 		close: func() {
 			srv.Close() // ends the requests' contexts: waits under way end at once
 			<-served
+			conns.Wait()
 			stop()
-			handlers.Wait()
 		},
 	}, nil
 }
