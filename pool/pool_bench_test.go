@@ -88,6 +88,18 @@ func BenchmarkAcquireRelease(b *testing.B) {
 			p.Release()
 		}
 	})
+	b.Run("impl=pool-low", func(b *testing.B) { // the cost of Low's yield
+		p := pool.New(2)
+		defer p.Shutdown(context.Background())
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := p.AcquireAt(ctx, pool.Low); err != nil {
+				b.Fatal(err)
+			}
+			p.Release()
+		}
+	})
 	b.Run("impl=chan", func(b *testing.B) {
 		sem := make(chan struct{}, 2)
 		b.ReportAllocs()
