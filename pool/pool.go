@@ -91,8 +91,10 @@ var (
 // the network, timers, requests that only wait) then run before it. Go's scheduler shares the processors among
 // runnable goroutines without priorities: with CPU-bound work on as many slots as there
 // are processors, everything else in the process would otherwise wait for a processor
-// behind it. The yield costs a trip through Go's global run queue, about a microsecond or
-// less; Normal and High work pay it only when they had to wait for their slot.
+// behind it. On an idle processor the yield costs about 110 ns (AcquireAt at Low and
+// Release: 136 ns, against 24 ns at Normal); under load it costs the wait behind the
+// goroutines already runnable, which is its point. Normal and High work yield only when
+// they had to wait for their slot.
 type Priority uint8
 
 const (
