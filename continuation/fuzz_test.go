@@ -18,7 +18,7 @@ var errFuzz = errors.New("fuzz: failed future")
 var errEnd = errors.New("fuzz: body returned an error")
 
 // FuzzScheduler runs programs, one byte an instruction, as the bodies of several
-// continuations at once (with Spawn or Run), and checks every continuation's result
+// continuations at once (with Spawn or Run, at every priority), and checks every continuation's result
 // against what its program calls for, then the scheduler's and pool's counts, and that
 // nothing is left behind. Bodies check with assert, not require: they run on other
 // goroutines. Instructions: await a future another goroutine settles with a
@@ -137,11 +137,12 @@ func FuzzScheduler(f *testing.F) {
 		for k := range n {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			pr := WithPriority(pool.Priority(k % 3)) // Normal, High, Low, Normal
 			if spawn {
-				results[k] = Spawn(s, ctx, body(k, cancel))
+				results[k] = Spawn(s, ctx, body(k, cancel), pr)
 			} else {
 				results[k] = future.Go(context.Background(), func(context.Context) (int, error) {
-					return Run(s, ctx, body(k, cancel))
+					return Run(s, ctx, body(k, cancel), pr)
 				})
 			}
 		}
