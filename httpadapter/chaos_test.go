@@ -136,8 +136,8 @@ func want(mode, fault string) (int, string) {
 }
 
 // TestChaos serves requests on a real loopback server while the upstream randomly answers
-// late, fails, hangs or resets, handlers randomly panic, fail or stream, and clients
-// randomly go away mid-request or mid-stream. Every response a client reads whole has
+// late, fails, hangs or resets, handlers randomly panic, fail or stream, requests come at
+// random priorities, and clients randomly go away mid-request or mid-stream. Every response a client reads whole has
 // the status its faults call for; every broken one was a stream whose upstream failed or
 // a request cut by its client; the counts add up; no goroutine is left (TestMain's goleak)
 // and memory returns near where it began. -chaos.duration runs it longer.
@@ -156,7 +156,8 @@ func TestChaos(t *testing.T) {
 	s := continuation.NewScheduler(p, continuation.WithMaxAlive(24))
 	var arrived atomic.Int64
 	h := New(s, chaosHandler(&http.Client{Transport: upTransport}, upstream.URL),
-		WithTimeout(timeout), WithLogger(slog.New(slog.DiscardHandler)))
+		WithTimeout(timeout), WithLogger(slog.New(slog.DiscardHandler)),
+		WithPriority(func(*http.Request) pool.Priority { return pool.Priority(rand.N(3)) }))
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived.Add(1)
 		h.ServeHTTP(w, r)
