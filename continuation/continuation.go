@@ -407,7 +407,8 @@ func (c *C) wakeUp() {
 
 // Run runs body as a continuation on the calling goroutine and returns its result. The
 // caller first takes a slot with the priority of new work (waiting in the pool's queue if
-// none is free; see [WithPriority]), runs body while it holds it, and gives it back while body awaits.
+// none is free; see [WithPriority]), runs body while it holds it, and gives it back while
+// body awaits.
 //
 // Run refuses exactly as [Spawn] does and returns the same errors, and also ctx's error if
 // ctx ends while the caller waits for its first slot. A panic in body is recovered and

@@ -38,6 +38,16 @@ func setup(t *testing.T, workers int, opts ...Option) (*Scheduler, *pool.Pool) {
 	return s, p
 }
 
+// occupy holds one of p's slots with a task until release is called.
+func occupy(t *testing.T, p *pool.Pool) (release func()) {
+	t.Helper()
+	gate := make(chan struct{})
+	busy := make(chan struct{})
+	require.NoError(t, p.Submit(func() { close(busy); <-gate }))
+	<-busy
+	return func() { close(gate) }
+}
+
 // mode runs a test once with Spawn and once with Run.
 type mode struct {
 	name string
@@ -279,10 +289,7 @@ func TestAdmission(t *testing.T) {
 func TestPriority(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		s, p := setup(t, 1)
-		release := make(chan struct{})
-		busy := make(chan struct{})
-		require.NoError(t, p.Submit(func() { close(busy); <-release }))
-		<-busy
+		release := occupy(t, p)
 
 		var mu sync.Mutex
 		var order []string
@@ -303,7 +310,7 @@ func TestPriority(t *testing.T) {
 		waitFor(t, "normal queued", queued(2))
 		high := m.start(s, context.Background(), body("high"), WithPriority(pool.High))
 		waitFor(t, "high queued", queued(3))
-		close(release)
+		release()
 		for _, f := range []*future.Future[int]{low, normal, high} {
 			_, err := get(t, f)
 			require.NoError(t, err)
@@ -327,14 +334,11 @@ func TestQueueFull(t *testing.T) {
 			require.NoError(t, s.Shutdown(context.Background()))
 			require.NoError(t, p.Shutdown(context.Background()))
 		}()
-		release := make(chan struct{})
-		busy := make(chan struct{})
-		require.NoError(t, p.Submit(func() { close(busy); <-release }))
-		<-busy
+		release := occupy(t, p)
 		_, err := get(t, m.start(s, context.Background(), func(*C) (int, error) { return 0, nil }))
 		require.ErrorIs(t, err, ErrOverloaded)
 		require.ErrorIs(t, err, pool.ErrFull)
-		close(release)
+		release()
 		st := s.Stats()
 		require.Zero(t, st.Alive, "a refused continuation is not alive")
 		require.Equal(t, int64(1), st.Refused)

@@ -18,10 +18,10 @@ var errFuzz = errors.New("fuzz: failed future")
 var errEnd = errors.New("fuzz: body returned an error")
 
 // FuzzScheduler runs programs, one byte an instruction, as the bodies of several
-// continuations at once (with Spawn or Run, at every priority), and checks every continuation's result
-// against what its program calls for, then the scheduler's and pool's counts, and that
-// nothing is left behind. Bodies check with assert, not require: they run on other
-// goroutines. Instructions: await a future another goroutine settles with a
+// continuations at once (with Spawn or Run, at every priority), and checks every
+// continuation's result against what its program calls for, then the scheduler's and
+// pool's counts, and that nothing is left behind. Bodies check with assert, not require:
+// they run on other goroutines. Instructions: await a future another goroutine settles with a
 // value or an error; await one already settled; cancel the continuation's context and
 // await a future that never settles; panic; return an error; spawn a child continuation
 // and await it.

@@ -137,10 +137,11 @@ func want(mode, fault string) (int, string) {
 
 // TestChaos serves requests on a real loopback server while the upstream randomly answers
 // late, fails, hangs or resets, handlers randomly panic, fail or stream, requests come at
-// random priorities, and clients randomly go away mid-request or mid-stream. Every response a client reads whole has
-// the status its faults call for; every broken one was a stream whose upstream failed or
-// a request cut by its client; the counts add up; no goroutine is left (TestMain's goleak)
-// and memory returns near where it began. -chaos.duration runs it longer.
+// random priorities, and clients randomly go away mid-request or mid-stream. Every
+// response a client reads whole has the status its faults call for; every broken one was
+// a stream whose upstream failed or a request cut by its client; the counts add up; no
+// goroutine is left (TestMain's goleak) and memory returns near where it began.
+// -chaos.duration runs it longer.
 func TestChaos(t *testing.T) {
 	var before runtime.MemStats
 	runtime.GC()

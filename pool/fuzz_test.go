@@ -13,8 +13,9 @@ import (
 )
 
 // FuzzPool interprets each byte as an operation on a pool (Submit at any priority and
-// Resume of quick or gated tasks, TryAcquire, Acquire with an ended context, Release, opening a gate,
-// Shutdown with an ended context, a look at Stats) and checks what the pool promises: at
+// Resume of quick or gated tasks, TryAcquire, Acquire at any priority with an ended
+// context, Release, opening a gate, Shutdown with an ended context, a look at Stats) and
+// checks what the pool promises: at
 // no moment do more than W tasks and slot holders run; every accepted task runs exactly
 // once and a refused one never; Stats add up; Shutdown drains everything and leaves no
 // goroutine (goleak, in TestMain).

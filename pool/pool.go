@@ -88,13 +88,13 @@ var (
 // work, Low work yields the processor once (runtime.Gosched) before it runs, even when a
 // slot is free: [Pool.AcquireAt] before it takes the slot, so that no slot sits idle
 // meanwhile, and a task before its code. The goroutines already runnable (those serving
-// the network, timers, requests that only wait) then run before it. Go's scheduler shares the processors among
-// runnable goroutines without priorities: with CPU-bound work on as many slots as there
-// are processors, everything else in the process would otherwise wait for a processor
-// behind it. On an idle processor the yield costs about 110 ns (AcquireAt at Low and
-// Release: 136 ns, against 24 ns at Normal); under load it costs the wait behind the
-// goroutines already runnable, which is its point. Normal and High work yield only when
-// they had to wait for their slot.
+// the network, timers, requests that only wait) then run before it. Go's scheduler
+// shares the processors among runnable goroutines without priorities: with CPU-bound
+// work on as many slots as there are processors, everything else in the process would
+// otherwise wait for a processor behind it. On an idle processor the yield costs about
+// 110 ns (AcquireAt at Low and Release: 136 ns, against 24 ns at Normal); under load it
+// costs the wait behind the goroutines already runnable, which is its point. Normal and
+// High work yield only when they had to wait for their slot.
 type Priority uint8
 
 const (
@@ -252,7 +252,7 @@ func (p *Pool) Submit(task func()) error {
 // SubmitAt panics if task is nil or pr is not a [Priority] this package defines.
 func (p *Pool) SubmitAt(pr Priority, task func()) error {
 	if task == nil {
-		panic("pool: Submit called with a nil task")
+		panic("pool: SubmitAt called with a nil task")
 	}
 	q := p.lane(pr)
 	if pr == Low {

@@ -67,6 +67,7 @@ func TestNilTaskPanics(t *testing.T) {
 	p := pool.New(1)
 	defer shutdown(t, p)
 	assert.PanicsWithValue(t, "pool: Submit called with a nil task", func() { _ = p.Submit(nil) })
+	assert.PanicsWithValue(t, "pool: SubmitAt called with a nil task", func() { _ = p.SubmitAt(pool.Low, nil) })
 	assert.PanicsWithValue(t, "pool: Resume called with a nil task", func() { p.Resume(nil) })
 }
 

@@ -235,9 +235,9 @@ func (p *Pool) releaseLocked() handoff {
 // slot holder keeps its processor busy, as CPU-bound work on GOMAXPROCS slots does, each
 // processor then passes from one slot holder to the next, and the goroutines that serve
 // the network, timers and the requests that only wait get the processors only when the
-// scheduler preempts (every 10 ms). Yielding puts the new work behind them instead. It
-// costs about as much as the wake-up did, and only a caller that had to wait pays it.
-// Reacquire does not yield: resumed work goes first.
+// scheduler preempts (every 10 ms). Yielding puts the new work behind them instead; only
+// a caller that had to wait pays for it (see Low for what a yield costs). Reacquire does
+// not yield: resumed work goes first.
 func (p *Pool) granted(w *waiter) {
 	p.recycle(w)
 	runtime.Gosched()
