@@ -46,7 +46,16 @@
 //     running, queued or suspended. A continuation refused by either fails at once with an
 //     error that errors.Is [ErrOverloaded]; after [Scheduler.Shutdown] began, with [ErrClosed].
 //   - Go cannot preempt a step: a step that holds its slot longer than the step budget (see
-//     [WithStepBudget]) is reported through the logger and counted, once it ends.
+//     [WithStepBudget]) is reported through the logger while it still runs, with where it
+//     is stuck, and counted.
+//
+// # What counts against the bound
+//
+// A continuation holds a slot only while its body's code runs. It holds none while it
+// waits in [C.Await] or [Await], in a [Blocking] call, or for a slot. Any other wait in a
+// body holds the slot for as long as it lasts: a blocking call made directly, a channel
+// receive, a (*future.Future).Await (use [Await] instead), a [sync.WaitGroup]. The step
+// budget's report shows such waits, with the stack of the step.
 //
 // Stats and Snapshot report what the scheduler is doing; Snapshot is its thread dump.
 package continuation
@@ -97,6 +106,8 @@ type Scheduler struct {
 	stopping chan struct{} // closed when Shutdown gives up, for Run's waits
 
 	errTooMany, errQueueFull error // what refused continuations fail with
+
+	wdArmed atomic.Bool // the watchdog's timer is set; written rarely, read at admission
 
 	// alive changes at every admission and every end, on every core: it has a cache line
 	// of its own, so that the fields above stay in every core's cache.
@@ -155,6 +166,7 @@ const (
 	suspending State = iota + 3 // the body armed its wake-up and is yielding its step
 	woken                       // woken while suspending: the step goes on
 	ended                       // the body returned
+	blocked                     // in Blocking, holding no slot: shown as suspended
 )
 
 // String returns the state's name: "queued", "running" or "suspended".
@@ -164,7 +176,7 @@ func (st State) String() string {
 		return "queued"
 	case Running, suspending, woken:
 		return "running"
-	case Suspended:
+	case Suspended, blocked:
 		return "suspended"
 	case ended:
 		return "ended"
@@ -196,11 +208,17 @@ type C struct {
 	step    func()                  // the task handed to the pool: runs one step
 	wake    func()                  // what settling, ctx's end and Shutdown call
 	stopCtx func() bool             // unregisters wake from ctx
+	// Set by the body before it yields for Blocking, read by runStep after: the coroutine's
+	// switch orders the two.
+	blockReq bool
 
 	// Used by the goroutine running the body's current step.
 	holding  bool          // Run only: the goroutine holds a slot
 	priority pool.Priority // of admission to the pool; beside holding, where C has room
-	started  int64         // s.now() when the current step began
+
+	// The watchdog's own, under the lock of c's shard (see watchdog.go).
+	wdStep int64 // 1 + the since of the step last seen past the budget; 0: none yet
+	wdNext int64 // when that step is reported again
 }
 
 // Context returns the continuation's context: the one given to Spawn or Run.
@@ -239,8 +257,9 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 		return nil, ErrClosed
 	}
 	now := s.now()
-	c.born, c.started = now, now
+	c.born = now
 	c.since.Store(now)
+	s.watch()
 	return c, nil
 }
 
@@ -273,18 +292,6 @@ func (s *Scheduler) refusedByPool(c *C, err error) error {
 	return err // the context ended while waiting for a slot
 }
 
-// checkStep reports a step that held its slot past the budget.
-func (s *Scheduler) checkStep(c *C, started, now int64) {
-	if s.budget <= 0 {
-		return
-	}
-	if d := time.Duration(now - started); d > s.budget {
-		s.overruns.Add(1)
-		s.logger.Warn("continuation: step ran past its budget",
-			"label", c.label, "ran", d, "budget", s.budget)
-	}
-}
-
 // Spawn starts body as a continuation on s and returns a future of its result. The body
 // runs on the pool's workers, one step at a time (see the package doc). ctx becomes the
 // continuation's context: when it ends, a suspended body is resumed at once and its Await
@@ -308,7 +315,6 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 	c.pull, stopPull = iter.Pull(func(yield func(struct{}) bool) {
 		c.yield = yield
 		runBody(c, body, func(v T, err error) {
-			s.checkStep(c, c.started, s.now())
 			if c.stopCtx != nil {
 				c.stopCtx()
 			}
@@ -350,7 +356,7 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 			how = failed
 		}
 		if c.pull == nil {
-			c.s.releaseInline(c, c.s.now())
+			c.s.releaseInline(c)
 		}
 		c.s.leave(c, how)
 		if end != nil {
@@ -365,21 +371,25 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 // runStep is the pool task of a spawned continuation: it runs the body until it returns or
 // suspends. A body woken while it was handing its step back goes on in the same step.
 func (c *C) runStep() {
-	c.started = c.s.now()
-	c.setState(Running, c.started)
+	started := c.s.now()
+	c.setState(Running, started)
 	for {
 		if _, more := c.pull(); !more {
-			return // the body returned, and its end checked the step
+			return // the body returned
+		}
+		if c.blockReq { // Blocking: fn runs off the pool, driven by runBlocking
+			c.blockReq = false
+			c.state.Store(uint32(blocked))
+			go c.runBlocking()
+			return
 		}
 		// Once the state says suspended, a wake-up may hand c to another worker at any
-		// moment: everything this step still needs is read before.
-		s, started, now := c.s, c.started, c.s.now()
-		c.since.Store(now)
+		// moment: nothing of c is touched after.
+		c.since.Store(c.s.now())
 		if c.state.CompareAndSwap(uint32(suspending), uint32(Suspended)) {
-			s.checkStep(c, started, now) // reads only what never changes
-			return                       // the wake-up will resume it
+			return // the wake-up will resume it
 		}
-		c.state.Store(uint32(Running)) // woken during the hand-off
+		c.setState(Running, started) // woken during the hand-off: the same step goes on
 	}
 }
 
@@ -429,8 +439,7 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 		if err := s.pool.AcquireAt(ctx, c.priority); err != nil {
 			return zero, s.refusedByPool(c, err)
 		}
-		c.started = s.now()
-		c.setState(Running, c.started)
+		c.setState(Running, s.now())
 	}
 	c.holding = true
 	return runBody(c, body, nil)
@@ -438,11 +447,10 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 
 // releaseInline gives back the slot a Run continuation holds, if it holds one: a body can
 // only end without one if Reacquire panicked.
-func (s *Scheduler) releaseInline(c *C, now int64) {
+func (s *Scheduler) releaseInline(c *C) {
 	if c.holding {
 		c.holding = false
 		s.pool.Release()
-		s.checkStep(c, c.started, now)
 	}
 }
 
@@ -457,13 +465,7 @@ func (c *C) Await(a future.Awaitable) error {
 	if a == nil {
 		panic("continuation: Await called with a nil Awaitable")
 	}
-	if c.done.Load() {
-		panic("continuation: Await called after the body returned")
-	}
-	if !c.waiting.CompareAndSwap(false, true) {
-		panic("continuation: Await called while the continuation is already waiting " +
-			"(its *C was shared with another goroutine)")
-	}
+	c.beginWait("Await")
 	defer c.waiting.Store(false)
 	if c.s.gaveUp.Load() {
 		return ErrStopped
@@ -505,9 +507,8 @@ func (c *C) awaitInline(a future.Awaitable) error {
 		return err
 	}
 	s := c.s
-	now := s.now()
-	c.setState(Suspended, now)
-	s.releaseInline(c, now)
+	c.setState(Suspended, s.now())
+	s.releaseInline(c)
 	var err error
 	select {
 	case <-done:
@@ -516,17 +517,7 @@ func (c *C) awaitInline(a future.Awaitable) error {
 	case <-s.stopping:
 		err = ErrStopped
 	}
-	// Queued only for as long as Reacquire waits: a free slot skips the clock read.
-	c.state.Store(uint32(Queued))
-	if s.pool.TryAcquire() {
-		c.started = s.now()
-	} else {
-		c.since.Store(s.now())
-		s.pool.Reacquire()
-		c.started = s.now()
-	}
-	c.holding = true
-	c.setState(Running, c.started)
+	c.reacquire()
 	if err != nil && err != ErrStopped {
 		select {
 		case <-done:

@@ -142,3 +142,73 @@ func BenchmarkSuspend(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBlocking: one blocking section of a Run body, uncontended, beside what it
+// replaces or is built from: the same wait made with future.Go and Await, the bare
+// Release and TryAcquire of the slot, and a ping-pong over unbuffered channels (the
+// cost of handing the wait to another goroutine and back).
+func BenchmarkBlocking(b *testing.B) {
+	ctx := context.Background()
+	fn := func() (int, error) { return 1, nil }
+	inRun := func(b *testing.B, loop func(c *C)) {
+		s := benchScheduler(b, 1)
+		b.ReportAllocs()
+		_, _ = Run(s, ctx, func(c *C) (int, error) {
+			b.ResetTimer()
+			loop(c)
+			return 0, nil
+		})
+	}
+	b.Run("impl=Blocking", func(b *testing.B) {
+		inRun(b, func(c *C) {
+			n := 0
+			for range b.N {
+				v, _ := Blocking(c, fn)
+				n += v
+			}
+			sinkInt += n
+		})
+	})
+	b.Run("impl=future.Go+Await", func(b *testing.B) {
+		inRun(b, func(c *C) {
+			n := 0
+			for range b.N {
+				v, _ := Await(c, future.Go(ctx, func(context.Context) (int, error) { return fn() }))
+				n += v
+			}
+			sinkInt += n
+		})
+	})
+	b.Run("impl=Release+TryAcquire", func(b *testing.B) {
+		p := pool.New(1)
+		defer p.Shutdown(ctx)
+		_ = p.Acquire(ctx)
+		b.ReportAllocs()
+		n := 0
+		for range b.N {
+			p.Release()
+			v, _ := fn()
+			n += v
+			p.TryAcquire()
+		}
+		p.Release()
+		sinkInt += n
+	})
+	b.Run("impl=chan-ping-pong", func(b *testing.B) {
+		ping, pong := make(chan struct{}), make(chan int)
+		go func() {
+			for range ping {
+				v, _ := fn()
+				pong <- v
+			}
+		}()
+		defer close(ping)
+		b.ReportAllocs()
+		n := 0
+		for range b.N {
+			ping <- struct{}{}
+			n += <-pong
+		}
+		sinkInt += n
+	})
+}

@@ -243,7 +243,7 @@ func TestMisuse(t *testing.T) {
 			c.Await(future.Ready(1))
 		}()
 		require.Equal(t, "continuation: Await called while the continuation is already waiting "+
-			"(its *C was shared with another goroutine)", <-second)
+			"(in Await or Blocking, or its *C was shared with another goroutine)", <-second)
 		never.Cancel()
 		_, err = get(t, done)
 		require.ErrorIs(t, err, context.Canceled, "the first Await goes on unharmed")
@@ -354,10 +354,31 @@ func TestClosed(t *testing.T) {
 	})
 }
 
+// syncBuffer is a log sink that the watchdog's goroutine and the test may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestStepBudget: a step that holds its slot past the budget is reported while it still
+// runs, within the budget and a tenth, with where it is stuck; it is counted once, and
+// reported again at 2, 4... budgets while it goes on. Suspended time never counts.
 func TestStepBudget(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		synctest.Test(t, func(t *testing.T) {
-			var logs bytes.Buffer
+			var logs syncBuffer
 			logger := slog.New(slog.NewTextHandler(&logs, nil))
 			p := pool.New(1)
 			s := NewScheduler(p, WithStepBudget(time.Second), WithLogger(logger))
@@ -373,17 +394,55 @@ func TestStepBudget(t *testing.T) {
 			require.NoError(t, err)
 			require.Zero(t, s.Stats().StepOverruns, "suspended time is not step time")
 
-			_, err = m.start(s, context.Background(), func(c *C) (int, error) {
-				time.Sleep(2 * time.Second) // holds the slot: a step overrun
+			gate := make(chan struct{})
+			hog := m.start(s, context.Background(), func(c *C) (int, error) {
+				<-gate // holds the slot while it waits: a step overrun
 				return 0, nil
-			}, WithLabel("hog")).Await(context.Background())
-			require.NoError(t, err)
-			require.Equal(t, int64(1), s.Stats().StepOverruns)
-			require.Contains(t, logs.String(), "step ran past its budget")
-			require.Contains(t, logs.String(), "label=hog")
-			require.Contains(t, logs.String(), "ran=2s")
-			require.NotContains(t, logs.String(), "patient")
+			}, WithLabel("hog"))
+			time.Sleep(1150 * time.Millisecond)
+			synctest.Wait()
+			require.Equal(t, int64(1), s.Stats().StepOverruns, "counted while it runs")
+			out := logs.String()
+			require.Contains(t, out, "step running past its budget")
+			require.Contains(t, out, "label=hog")
+			require.Contains(t, out, "ran=1.1s")
+			require.Contains(t, out, "continuation_test.go", "with the stack of the step")
+			require.Contains(t, out, "the step is blocked while it holds its slot")
+			require.NotContains(t, out, "patient")
 
+			time.Sleep(time.Second)
+			synctest.Wait()
+			require.Contains(t, logs.String(), "step still running past its budget", "reported again")
+			require.Contains(t, logs.String(), "ran=2s")
+			close(gate)
+			_, err = hog.Await(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, int64(1), s.Stats().StepOverruns, "one step, counted once")
+
+			require.NoError(t, s.Shutdown(context.Background()))
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	})
+}
+
+// TestStepBudgetFutureAwait: a body that waits with (*future.Future).Await instead of
+// continuation.Await holds its slot; the report says so.
+func TestStepBudgetFutureAwait(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			var logs syncBuffer
+			p := pool.New(1)
+			s := NewScheduler(p, WithStepBudget(time.Second),
+				WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			slow := future.Go(context.Background(), func(context.Context) (int, error) {
+				time.Sleep(5 * time.Second)
+				return 1, nil
+			})
+			_, err := m.start(s, context.Background(), func(c *C) (int, error) {
+				return slow.Await(c.Context()) // the mistake
+			}).Await(context.Background())
+			require.NoError(t, err)
+			require.Contains(t, logs.String(), "waits in (*future.Future).Await, which holds its slot")
 			require.NoError(t, s.Shutdown(context.Background()))
 			require.NoError(t, p.Shutdown(context.Background()))
 		})

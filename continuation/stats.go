@@ -45,7 +45,7 @@ func (s *Scheduler) Stats() Stats {
 		switch State(c.state.Load()) {
 		case Queued:
 			st.Queued++
-		case Suspended:
+		case Suspended, blocked:
 			st.Suspended++
 		default:
 			st.Running++
@@ -70,8 +70,11 @@ func (s *Scheduler) Snapshot() []Info {
 			return
 		}
 		st := State(c.state.Load())
-		if st == suspending || st == woken {
+		switch st {
+		case suspending, woken:
 			st = Running
+		case blocked:
+			st = Suspended
 		}
 		all = append(all, entry{c.born, Info{
 			Label:   c.label,

@@ -1,0 +1,96 @@
+package continuation
+
+// Blocking calls fn, a call that blocks (a database query, a call to an upstream, a file
+// read), without holding c's slot, and returns fn's result. It is the way to wait on
+// anything that is not a future: the slot serves other continuations while fn blocks, and
+// c takes a slot again, with the priority of resumed work, before Blocking returns.
+//
+//   - Under [Run], Blocking gives the slot back, calls fn on the calling goroutine, and
+//     takes a slot again: no goroutine, no allocation. Uncontended, the round trip costs
+//     about as much as [pool.Pool.Release] and [pool.Pool.TryAcquire] and two clock reads.
+//   - Under [Spawn], the body's step ends and its worker is free; fn runs on the body's own
+//     goroutine, driven by a goroutine started for the purpose, which holds no slot; the
+//     body's next step starts on a worker once fn has returned. This costs a goroutine
+//     start and a hand-off to a worker and back, as much as [Await] of a [future.Go].
+//
+// Choose Blocking for one blocking call at a time: it is the cheapest way to make it. For
+// several calls that should run at once (a fan-out), start each with [future.Go] and
+// await them with [Await] or [C.Await] (and the combinators of package future).
+//
+// Blocking does not look at c's context: fn should take it (c.Context()) if it can end
+// early. While fn runs, [Scheduler.Stats] and [Scheduler.Snapshot] count c as suspended. A
+// panic in fn is the body's panic: it goes through the body's deferred calls, which run
+// after c has taken a slot again.
+//
+// Blocking panics if fn is nil, if the body has returned, or if c is already waiting (in
+// [C.Await] or in another Blocking: fn must not call either with c).
+func Blocking[T any](c *C, fn func() (T, error)) (T, error) {
+	if fn == nil {
+		panic("continuation: Blocking called with a nil function")
+	}
+	c.unhold()
+	defer c.rehold()
+	return fn()
+}
+
+// unhold gives up the slot of the body's current step, for Blocking: the caller's goroutine
+// goes on holding none. It reads no clock: while c is blocked, its since stays the start of
+// the step that called Blocking.
+func (c *C) unhold() {
+	c.beginWait("Blocking")
+	if c.pull == nil {
+		c.state.Store(uint32(blocked))
+		c.s.releaseInline(c)
+		return
+	}
+	// Spawn: the step ends; runStep hands the coroutine to a goroutine of its own, which
+	// resumes it at once, here, without a slot.
+	c.blockReq = true
+	c.yield(struct{}{})
+}
+
+// rehold takes a slot again at the end of Blocking, with the priority of resumed work. It
+// runs during a panic in fn too.
+func (c *C) rehold() {
+	defer c.waiting.Store(false)
+	if c.pull == nil {
+		c.reacquire()
+		return
+	}
+	// Spawn: hand the coroutine back to runBlocking, which resumes it on the pool.
+	c.yield(struct{}{})
+}
+
+// reacquire takes a slot for a Run continuation that holds none, with the priority of
+// resumed work, and starts its next step. A free slot is taken at once, with one clock
+// read.
+func (c *C) reacquire() {
+	s := c.s
+	if !s.pool.TryAcquire() {
+		c.setState(Queued, s.now())
+		s.pool.Reacquire()
+	}
+	c.holding = true
+	c.setState(Running, s.now())
+}
+
+// runBlocking drives a spawned continuation through fn of its Blocking, on a goroutine of
+// its own that holds no slot, then hands it back to the pool to go on.
+func (c *C) runBlocking() {
+	if _, more := c.pull(); !more {
+		return // cannot happen: rehold yields even when fn panics; kept for safety
+	}
+	c.setState(Queued, c.s.now())
+	c.s.pool.Resume(c.step)
+}
+
+// beginWait marks the start of an Await or Blocking, or panics on their misuse.
+func (c *C) beginWait(what string) {
+	if c.done.Load() {
+		panic("continuation: " + what + " called after the body returned")
+	}
+	if !c.waiting.CompareAndSwap(false, true) {
+		panic("continuation: " + what + " called while the continuation is already waiting " +
+			"(in Await or Blocking, or its *C was shared with another goroutine)")
+	}
+}
