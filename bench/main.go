@@ -1,5 +1,5 @@
 // Command bench is the side-by-side load harness of suspend: it serves the same handler
-// three ways, drives each with the same closed-loop load, and prints a markdown table of
+// four ways, drives each with the same closed-loop load, and prints a markdown table of
 // requests/s and latency percentiles, with each variant's requests/s as a ratio of plain
 // net/http's at the same number of connections.
 //
@@ -10,6 +10,9 @@
 // Variants (all call the upstream with one shared http.Client and answer its body):
 //
 //   - net/http: a plain handler, a goroutine per request, no bound: the reference.
+//   - throttle: the same handler behind go-chi's middleware.Throttle(W), what a Go service
+//     uses today to bound its concurrency. It queues nothing: a request beyond the W
+//     under way is answered 429 at once, counted in the errors column.
 //   - blocking-pool: W workers (alitto/pond) that hold their slot across the upstream
 //     wait, as gunicorn's threaded worker does.
 //   - suspend: httpadapter.New on a pool of W workers; the handler awaits a future.Go of
@@ -86,7 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each measurement, not recorded")
 	fs.DurationVar(&c.delay, "delay", 50*time.Millisecond, "upstream answer delay")
 	fs.DurationVar(&c.cpu, "cpu", time.Millisecond, "CPU time of the heavy requests of the mixed scenario")
-	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "W: workers of blocking-pool and suspend")
+	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "W: the bound of throttle, blocking-pool and suspend")
 	fs.StringVar(&variants, "variants", strings.Join(variantNames, ","), "comma-separated subset of variants")
 	fs.StringVar(&c.jsonOut, "json", "", "write every row to this file as a JSON array")
 	fs.StringVar(&c.plotOut, "plot", "", "draw requests/s and p99 against connections to this SVG file")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alitto/pond/v2"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
@@ -20,7 +21,7 @@ import (
 	"github.com/gosuspend/suspend/pool"
 )
 
-var variantNames = []string{"net/http", "blocking-pool", "suspend"}
+var variantNames = []string{"net/http", "throttle", "blocking-pool", "suspend"}
 
 // upstream is the slow service every variant calls: it answers after a delay.
 type upstream struct {
@@ -102,18 +103,22 @@ func (w *work) answer(r *http.Request) ([]byte, error) {
 
 func startVariant(name string, workers int, wk *work) (*server, error) {
 	var h http.Handler
-	var stop func()
+	stop := func() {}
+	plain := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, err := wk.answer(r)
+		if err != nil {
+			http.Error(rw, "upstream failed", http.StatusBadGateway)
+			return
+		}
+		rw.Write(b)
+	})
 	switch name {
 	case "net/http":
-		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			b, err := wk.answer(r)
-			if err != nil {
-				http.Error(rw, "upstream failed", http.StatusBadGateway)
-				return
-			}
-			rw.Write(b)
-		})
-		stop = func() {}
+		h = plain
+	case "throttle":
+		// Throttle(W) lets W requests in at once and answers any more 429 at once: with no
+		// backlog given, nothing waits for a slot.
+		h = middleware.Throttle(workers)(plain)
 	case "blocking-pool":
 		p := pond.NewPool(workers)
 		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
