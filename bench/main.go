@@ -15,10 +15,10 @@
 //     under way is answered 429 at once, counted in the errors column.
 //   - blocking-pool: W workers (alitto/pond) that hold their slot across the upstream
 //     wait, as gunicorn's threaded worker does.
-//   - suspend: httpadapter.New on a pool of W workers; the handler awaits a future.Go of
-//     the upstream call, holding no slot while it waits. In the mixed scenario it gives
-//     the CPU-bound requests priority pool.Low (httpadapter.WithPriority), as a service
-//     that knows its expensive routes would.
+//   - suspend: httpadapter.New on a pool of W workers; the handler makes the upstream
+//     call in continuation.Blocking, holding no slot while it waits. In the mixed
+//     scenario it gives the CPU-bound requests priority pool.Low
+//     (httpadapter.WithPriority), as a service that knows its expensive routes would.
 //
 // Everything runs in this process on loopback: the upstream, the server under test and the
 // loader (unless -loader wrk), so they share the machine's cores alike for every variant.

@@ -16,7 +16,6 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/gosuspend/suspend/continuation"
-	"github.com/gosuspend/suspend/future"
 	"github.com/gosuspend/suspend/httpadapter"
 	"github.com/gosuspend/suspend/pool"
 )
@@ -159,7 +158,9 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 				b = helloBody
 			default:
 				var err error
-				b, err = continuation.Await(c, future.Go(r.Context(), wk.callUpstream))
+				// One blocking call: Blocking gives the slot back while it runs, with no
+				// goroutine or future to start, as Await(c, future.Go(...)) would.
+				b, err = continuation.Blocking(c, func() ([]byte, error) { return wk.callUpstream(r.Context()) })
 				if err != nil {
 					return err
 				}
