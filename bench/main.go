@@ -13,8 +13,9 @@
 //   - throttle: the same handler behind go-chi's middleware.Throttle(W), what a Go service
 //     uses today to bound its concurrency. It queues nothing: a request beyond the W
 //     under way is answered 429 at once, counted in the errors column.
-//   - blocking-pool: W workers (alitto/pond) that hold their slot across the upstream
-//     wait, as gunicorn's threaded worker does.
+//   - blocking-pool: W workers (alitto/pond) that run the whole handler, holding their
+//     slot across the upstream wait and the request's I/O, as gunicorn's threaded
+//     worker does.
 //   - suspend: httpadapter.New on a pool of W workers; the handler makes the upstream
 //     call in continuation.Blocking, holding no slot while it waits. In the mixed
 //     scenario it gives the CPU-bound requests priority pool.Low

@@ -88,7 +88,7 @@ func (w *work) callUpstream(ctx context.Context) ([]byte, error) {
 	return b, err
 }
 
-// answer does the request's work synchronously: what net/http and the blocking pool run.
+// answer does the request's work synchronously: what the plain handler runs.
 func (w *work) answer(r *http.Request) ([]byte, error) {
 	switch {
 	case w.hello:
@@ -121,17 +121,9 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 	case "blocking-pool":
 		p := pond.NewPool(workers)
 		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-			var b []byte
-			task := p.SubmitErr(func() error {
-				var err error
-				b, err = wk.answer(r) // holds the worker across the upstream wait
-				return err
-			})
-			if err := task.Wait(); err != nil {
-				http.Error(rw, "upstream failed", http.StatusBadGateway)
-				return
-			}
-			rw.Write(b)
+			// The worker runs the whole handler, its waits and its I/O, as a thread of
+			// gunicorn's does.
+			p.Submit(func() { plain.ServeHTTP(rw, r) }).Wait()
 		})
 		stop = p.StopAndWait
 	case "suspend":
