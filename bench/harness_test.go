@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +36,10 @@ func TestHarnessSmoke(t *testing.T) {
 			require.NoError(t, run(context.Background(), cfg, &out, &progress))
 
 			table := out.String()
+			slowclients := scenario == "slowclients"
+			if slowclients {
+				require.Contains(t, table, "| slow done | slow KB/s |")
+			}
 			for _, v := range variantNames {
 				require.Contains(t, table, "| "+v+" | 2 |")
 				require.Contains(t, table, "| "+v+" | 4 |")
@@ -48,10 +55,21 @@ func TestHarnessSmoke(t *testing.T) {
 					require.Contains(t, r, k)
 				}
 				require.Equal(t, scenario, r["scenario"])
-				if r["variant"] != "throttle" { // which answers 429 to requests beyond W
+				// throttle answers 429 to requests beyond W; with slow clients about, only
+				// net/http is sure to serve the fast ones.
+				if r["variant"] == "net/http" || !slowclients && r["variant"] != "throttle" {
 					require.Zero(t, r["errors"], "%v", r)
 				}
-				require.Positive(t, r["rps"], "%v", r)
+				if r["variant"] == "net/http" || !slowclients {
+					require.Positive(t, r["rps"], "%v", r)
+				}
+				if slowclients {
+					require.Equal(t, 2.0, r["slow_clients"], "2×W by default")
+					require.Contains(t, r, "slow_completions")
+					require.Contains(t, r, "slow_kbps")
+				} else {
+					require.NotContains(t, r, "slow_clients")
+				}
 				if r["variant"] == "net/http" {
 					require.Equal(t, 1.0, r["ratio"])
 				}
@@ -75,14 +93,26 @@ func TestFlags(t *testing.T) {
 	require.Equal(t, variantNames, cfg.variants)
 	require.Equal(t, 3*time.Second, cfg.duration)
 	require.Equal(t, 50*time.Millisecond, cfg.delay)
+	require.Equal(t, 2*cfg.workers, cfg.slow)
+
+	cfg, err = parseFlags([]string{"-scenario", "slowclients", "-workers", "3"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []int{50, 200}, cfg.conns)
+	require.Equal(t, 6, cfg.slow)
+	cfg, err = parseFlags([]string{"-scenario", "slowclients", "-conns", "7", "-slow", "5"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []int{7}, cfg.conns)
+	require.Equal(t, 5, cfg.slow)
 
 	for args, want := range map[string]string{
-		"-scenario fast":              `-scenario "fast": want one of slow, hello, mixed`,
-		"-conns 10,x":                 `-conns: "x" is not a positive number`,
-		"-variants suspend,gevent":    `-variants: "gevent": want some of net/http, throttle, blocking-pool, suspend`,
-		"-workers 0":                  "-workers 0: want at least 1",
-		"-loader ab":                  `-loader "ab": want builtin or wrk`,
-		"-loader wrk -scenario mixed": "-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader",
+		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients`,
+		"-conns 10,x":                       `-conns: "x" is not a positive number`,
+		"-variants suspend,gevent":          `-variants: "gevent": want some of net/http, throttle, blocking-pool, suspend`,
+		"-workers 0":                        "-workers 0: want at least 1",
+		"-loader ab":                        `-loader "ab": want builtin or wrk`,
+		"-loader wrk -scenario mixed":       "-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader",
+		"-loader wrk -scenario slowclients": "-loader wrk: the slowclients scenario's slow clients are timed with the builtin loader; use it",
+		"-slow -1":                          "-slow -1: cannot be negative",
 	} {
 		_, err := parseFlags(strings.Fields(args), io.Discard)
 		require.EqualError(t, err, want, args)
@@ -112,4 +142,48 @@ func TestMedianRow(t *testing.T) {
 	runs := []row{{RPS: 30, P99: 3}, {RPS: 10, P99: 1}, {RPS: 20, P99: 2}}
 	require.Equal(t, row{RPS: 20, P99: 2}, medianRow(runs), "the whole row of median requests/s")
 	require.Equal(t, row{RPS: 10, P99: 1}, medianRow(runs[:2]), "of two, the lower")
+}
+
+// TestSlowClients: the slow clients keep a handler busy in its reads of the upload and in
+// its writes of the download, and stop closes every connection they opened, which ends
+// those handlers.
+func TestSlowClients(t *testing.T) {
+	wk := &work{transfers: true}
+	var uploading, downloading, open atomic.Int64
+	h := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		n := map[string]*atomic.Int64{"/upload": &uploading, "/download": &downloading}[r.URL.Path]
+		n.Add(1)
+		defer n.Add(-1)
+		wk.transfer(rw, r)
+	})
+	lc := net.ListenConfig{Control: smallBuffers}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &http.Server{Handler: h, ConnState: func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed:
+			open.Add(-1)
+		}
+	}}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	now := time.Now()
+	sc := startSlowClients(context.Background(), ln.Addr().String(), 1, 1, now, now.Add(time.Minute))
+	both := func() bool { return uploading.Load() == 1 && downloading.Load() == 1 }
+	require.Eventually(t, both, 5*time.Second, time.Millisecond, "a handler for each")
+	// A download that fit in the socket buffers would have left its handler by now.
+	time.Sleep(300 * time.Millisecond)
+	require.True(t, both(), "each handler still moving its body: %d up, %d down", uploading.Load(), downloading.Load())
+	require.EqualValues(t, 2, sc.conns.Load())
+
+	st := sc.stop()
+	require.Equal(t, 2, st.Clients)
+	require.Zero(t, st.Errors)
+	require.Zero(t, sc.conns.Load(), "the slow clients' connections are closed")
+	require.Eventually(t, func() bool { return open.Load() == 0 && uploading.Load() == 0 && downloading.Load() == 0 },
+		5*time.Second, time.Millisecond, "the server's end of them closed, its handlers ended")
+	require.Equal(t, st, sc.stop(), "stop again: the same")
 }

@@ -26,11 +26,12 @@ func measure(ctx context.Context, cfg config, name string, n int, upstreamURL st
 	tr := newTransport(2 * n)
 	defer tr.CloseIdleConnections()
 	wk := &work{
-		client:   &http.Client{Transport: tr},
-		upstream: upstreamURL,
-		hello:    cfg.scenario == "hello",
-		mixed:    cfg.scenario == "mixed",
-		heavy:    heavy,
+		client:    &http.Client{Transport: tr},
+		upstream:  upstreamURL,
+		hello:     cfg.scenario == "hello" || cfg.scenario == "slowclients",
+		mixed:     cfg.scenario == "mixed",
+		heavy:     heavy,
+		transfers: cfg.scenario == "slowclients",
 	}
 	srv, err := startVariant(name, cfg.workers, wk)
 	if err != nil {
@@ -40,9 +41,21 @@ func measure(ctx context.Context, cfg config, name string, n int, upstreamURL st
 
 	r := row{Scenario: cfg.scenario, Variant: name, Workers: cfg.workers, Conns: n}
 	if cfg.loader == "wrk" {
-		err = runWrk(ctx, cfg, srv.url+"/", n, &r)
-	} else {
-		err = runBuiltin(ctx, cfg, srv.url, n, &r)
+		return r, runWrk(ctx, cfg, srv.url+"/", n, &r)
+	}
+	begin := time.Now()
+	var sc *slowClients
+	if wk.transfers {
+		// Under way before the fast clients start, and through the warm-up, so that they
+		// hold what slots they can get by the measurement.
+		sc = startSlowClients(ctx, srv.addr, cfg.slow/2, cfg.slow-cfg.slow/2,
+			begin.Add(cfg.warmup), begin.Add(cfg.warmup+cfg.duration))
+		defer sc.stop() // before the server closes
+	}
+	err = runBuiltin(ctx, cfg, srv.url, n, begin, &r)
+	if sc != nil {
+		st := sc.stop()
+		r.SlowStats = &st
 	}
 	return r, err
 }
@@ -74,10 +87,10 @@ func ms(h *hdrhistogram.Histogram, q float64) float64 {
 }
 
 // runBuiltin is a closed loop: each of n goroutines sends a request on its keep-alive
-// connection, reads the answer, and sends the next, for the warm-up and then the
-// measurement. Only requests that end within the measurement count; the latency of each
-// is from just before it is sent to the end of its body.
-func runBuiltin(ctx context.Context, cfg config, url string, n int, r *row) error {
+// connection, reads the answer, and sends the next, for the warm-up from begin and then
+// the measurement. Only requests that end within the measurement count; the latency of
+// each is from just before it is sent to the end of its body.
+func runBuiltin(ctx context.Context, cfg config, url string, n int, begin time.Time, r *row) error {
 	tr := newTransport(n)
 	tr.MaxConnsPerHost = n
 	defer tr.CloseIdleConnections()
@@ -85,7 +98,6 @@ func runBuiltin(ctx context.Context, cfg config, url string, n int, r *row) erro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	begin := time.Now()
 	from, to := begin.Add(cfg.warmup), begin.Add(cfg.warmup+cfg.duration)
 	// Each goroutine keeps its latencies in a slice, merged into histograms at the end:
 	// a histogram of this range takes about 300 KB, too much to keep one per connection.

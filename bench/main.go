@@ -6,6 +6,7 @@
 //	cd bench && go run .                       # the slow-upstream scenario, about a minute
 //	go run . -scenario hello -conns 50,1000    # raw overhead, no upstream
 //	go run . -scenario mixed -json out.json -plot out.svg
+//	go run . -scenario slowclients             # slow clients' uploads and downloads
 //
 // Variants (all call the upstream with one shared http.Client and answer its body):
 //
@@ -20,6 +21,14 @@
 //     call in continuation.Blocking, holding no slot while it waits. In the mixed
 //     scenario it gives the CPU-bound requests priority pool.Low
 //     (httpadapter.WithPriority), as a service that knows its expensive routes would.
+//
+// The slowclients scenario has no upstream: fast clients ask for the hello body while S
+// slow clients (-slow, 2×W by default) upload or download 1 MB at about 10 KB/s, a
+// request of about 100 s spent in the handler's I/O. The slow clients start before the
+// warm-up and are stopped after each row; the table gives the fast clients' numbers and
+// adds what the slow clients completed and moved during the measurement. Their sockets
+// and the server's have small buffers, so that a download waits in the handler's writes
+// as it would across a network rather than land whole in loopback's buffers.
 //
 // Everything runs in this process on loopback: the upstream, the server under test and the
 // loader (unless -loader wrk), so they share the machine's cores alike for every variant.
@@ -56,6 +65,7 @@ type config struct {
 	loader   string
 	cpuProf  string
 	repeat   int
+	slow     int // slow clients of the slowclients scenario
 }
 
 // row is one measurement: a variant at a number of connections.
@@ -75,17 +85,27 @@ type row struct {
 	// on CPU), apart from those that burn CPU.
 	LightP99 float64 `json:"light_p99_ms,omitempty"`
 	HeavyP99 float64 `json:"heavy_p99_ms,omitempty"`
+	// Slowclients scenario only.
+	*SlowStats
 }
 
-var scenarios = []string{"slow", "hello", "mixed"}
+var scenarios = []string{"slow", "hello", "mixed", "slowclients"}
+
+// defaultConns are the -conns of each scenario.
+var defaultConns = map[string]string{
+	"slow":        "50,200,1000,4000",
+	"hello":       "50,200,1000,4000",
+	"mixed":       "50,200,1000,4000",
+	"slowclients": "50,200",
+}
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
 	var conns, variants string
-	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream) or mixed (half CPU, half upstream)")
-	fs.StringVar(&conns, "conns", "50,200,1000,4000", "comma-separated numbers of keep-alive connections")
+	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream), mixed (half CPU, half upstream)\nor slowclients (hello, beside slow uploads and downloads)")
+	fs.StringVar(&conns, "conns", "", "comma-separated numbers of keep-alive connections (default 50,200,1000,4000;\n50,200 for slowclients)")
 	fs.DurationVar(&c.duration, "duration", 3*time.Second, "measurement time per variant and connection count")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each measurement, not recorded")
 	fs.DurationVar(&c.delay, "delay", 50*time.Millisecond, "upstream answer delay")
@@ -97,11 +117,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.loader, "loader", "builtin", "builtin (in-process, the default) or wrk (the wrk binary)")
 	fs.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.IntVar(&c.repeat, "repeat", 1, "measure each row this many times, round the variants, and keep the median")
+	fs.IntVar(&c.slow, "slow", 0, "slow clients of the slowclients scenario, half uploading, half downloading (default 2×W)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if !slices.Contains(scenarios, c.scenario) {
 		return c, fmt.Errorf("-scenario %q: want one of %s", c.scenario, strings.Join(scenarios, ", "))
+	}
+	if conns == "" {
+		conns = defaultConns[c.scenario]
+	}
+	if c.slow == 0 {
+		c.slow = 2 * c.workers
 	}
 	for _, s := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -120,6 +147,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case c.workers < 1:
 		return c, fmt.Errorf("-workers %d: want at least 1", c.workers)
+	case c.slow < 0:
+		return c, fmt.Errorf("-slow %d: cannot be negative", c.slow)
 	case c.repeat < 1:
 		return c, fmt.Errorf("-repeat %d: want at least 1", c.repeat)
 	case c.duration <= 0:
@@ -130,6 +159,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-loader %q: want builtin or wrk", c.loader)
 	case c.loader == "wrk" && c.scenario == "mixed":
 		return c, fmt.Errorf("-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader")
+	case c.loader == "wrk" && c.scenario == "slowclients":
+		return c, fmt.Errorf("-loader wrk: the slowclients scenario's slow clients are timed with the builtin loader; use it")
 	}
 	return c, nil
 }
@@ -192,7 +223,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 					fmt.Fprintln(stderr, "failed")
 					return fmt.Errorf("%s at %d connections: %w", name, n, err)
 				}
-				fmt.Fprintf(stderr, "%8.0f req/s, p99 %8.1f ms, %d errors\n", r.RPS, r.P99, r.Errors)
+				fmt.Fprintf(stderr, "%8.0f req/s, p99 %8.1f ms, %d errors", r.RPS, r.P99, r.Errors)
+				if s := r.SlowStats; s != nil {
+					fmt.Fprintf(stderr, "; slow clients: %d done, %.0f KB/s, %d errors", s.Completions, s.KBps, s.Errors)
+				}
+				fmt.Fprintln(stderr)
 				runs[name] = append(runs[name], r)
 			}
 		}
@@ -241,8 +276,11 @@ func setRatios(rows []row) {
 }
 
 func writeTable(w io.Writer, cfg config, rows []row) {
-	mixed := cfg.scenario == "mixed"
+	mixed, slow := cfg.scenario == "mixed", cfg.scenario == "slowclients"
 	fmt.Fprintf(w, "scenario `%s`, upstream %v, W=%d, %v per row, loader %s", cfg.scenario, cfg.delay, cfg.workers, cfg.duration, cfg.loader)
+	if slow {
+		fmt.Fprintf(w, ", %d slow clients (%d up, %d down, %d KB at %d KB/s)", cfg.slow, cfg.slow/2, cfg.slow-cfg.slow/2, slowBody>>10, slowRate>>10)
+	}
 	if cfg.repeat > 1 {
 		fmt.Fprintf(w, ", median of %d", cfg.repeat)
 	}
@@ -251,6 +289,10 @@ func writeTable(w io.Writer, cfg config, rows []row) {
 	sep := "|---|--:|--:|--:|--:|--:|--:|--:|"
 	if mixed {
 		head += " light p99 ms | heavy p99 ms |"
+		sep += "--:|--:|"
+	}
+	if slow {
+		head += " slow done | slow KB/s |"
 		sep += "--:|--:|"
 	}
 	fmt.Fprintln(w, head)
@@ -263,6 +305,9 @@ func writeTable(w io.Writer, cfg config, rows []row) {
 		fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.1f | %.1f | %d | %s |", r.Variant, r.Conns, r.RPS, r.P50, r.P99, r.P999, r.Errors, ratio)
 		if mixed {
 			fmt.Fprintf(w, " %.1f | %.1f |", r.LightP99, r.HeavyP99)
+		}
+		if slow && r.SlowStats != nil {
+			fmt.Fprintf(w, " %d | %.0f |", r.Completions, r.KBps)
 		}
 		fmt.Fprintln(w)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,18 +52,20 @@ func (u *upstream) close() { u.srv.Close() }
 
 // server is a variant being measured.
 type server struct {
-	url   string
+	url   string // http://addr
+	addr  string
 	close func()
 }
 
 // work is what a request does, the same in every variant: call the upstream, or burn
-// CPU, or neither (hello), then answer.
+// CPU, or neither (hello), then answer; or move a large body (see transfer).
 type work struct {
-	client   *http.Client
-	upstream string
-	hello    bool
-	mixed    bool   // half the requests are heavy (see heavyRequest)
-	heavy    func() // burns the mixed scenario's CPU time
+	client    *http.Client
+	upstream  string
+	hello     bool
+	mixed     bool   // half the requests are heavy (see heavyRequest)
+	heavy     func() // burns the mixed scenario's CPU time
+	transfers bool   // the slowclients scenario: /upload and /download
 }
 
 var helloBody = []byte("Hello, world!\n")
@@ -88,6 +91,31 @@ func (w *work) callUpstream(ctx context.Context) ([]byte, error) {
 	return b, err
 }
 
+// transfer serves the slowclients scenario's uploads, whose whole body it reads, and
+// downloads, whose 1 MB body it writes in parts. It reports false when r is neither.
+func (w *work) transfer(rw http.ResponseWriter, r *http.Request) (bool, error) {
+	if !w.transfers {
+		return false, nil
+	}
+	switch r.URL.Path {
+	case "/upload":
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return true, err
+		}
+		_, err := rw.Write(helloBody)
+		return true, err
+	case "/download":
+		rw.Header().Set("Content-Length", strconv.Itoa(slowBody))
+		for range slowBody / len(downloadChunk) {
+			if _, err := rw.Write(downloadChunk); err != nil {
+				return true, err
+			}
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
 // answer does the request's work synchronously: what the plain handler runs.
 func (w *work) answer(r *http.Request) ([]byte, error) {
 	switch {
@@ -104,6 +132,9 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 	var h http.Handler
 	stop := func() {}
 	plain := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if ok, _ := wk.transfer(rw, r); ok {
+			return // a failed transfer's client is gone: nothing to answer
+		}
 		b, err := wk.answer(r)
 		if err != nil {
 			http.Error(rw, "upstream failed", http.StatusBadGateway)
@@ -141,6 +172,9 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 			}))
 		}
 		h = httpadapter.New(s, func(c *continuation.C, rw http.ResponseWriter, r *http.Request) error {
+			if ok, err := wk.transfer(rw, r); ok {
+				return err
+			}
 			var b []byte
 			switch {
 			case wk.hello:
@@ -169,7 +203,11 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 	default:
 		return nil, fmt.Errorf("unknown variant %q", name)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	if wk.transfers {
+		lc.Control = smallBuffers // the slow downloads must fill the server's buffers
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +234,8 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 		}
 	}()
 	return &server{
-		url: "http://" + ln.Addr().String(),
+		url:  "http://" + ln.Addr().String(),
+		addr: ln.Addr().String(),
 		close: func() {
 			srv.Close() // ends the requests' contexts: waits under way end at once
 			<-served
