@@ -187,3 +187,15 @@ func TestSlowClients(t *testing.T) {
 		5*time.Second, time.Millisecond, "the server's end of them closed, its handlers ended")
 	require.Equal(t, st, sc.stop(), "stop again: the same")
 }
+
+func TestTableRatio(t *testing.T) {
+	rows := []row{
+		{Variant: "net/http", Conns: 1, RPS: 100}, {Variant: "throttle", Conns: 1},
+		{Variant: "suspend", Conns: 2, RPS: 50},
+	}
+	setRatios(rows)
+	var out bytes.Buffer
+	writeTable(&out, config{scenario: "hello"}, rows)
+	require.Contains(t, out.String(), "| throttle | 1 | 0 | 0.0 | 0.0 | 0.0 | 0 | 0.00 |", "served nothing")
+	require.Contains(t, out.String(), "| suspend | 2 | 50 | 0.0 | 0.0 | 0.0 | 0 | - |", "no net/http row to compare with")
+}

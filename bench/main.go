@@ -297,9 +297,15 @@ func writeTable(w io.Writer, cfg config, rows []row) {
 	}
 	fmt.Fprintln(w, head)
 	fmt.Fprintln(w, sep)
+	based := map[int]bool{} // the connection counts at which net/http served something
 	for _, r := range rows {
-		ratio := "-"
-		if r.Ratio > 0 {
+		if r.Variant == "net/http" && r.RPS > 0 {
+			based[r.Conns] = true
+		}
+	}
+	for _, r := range rows {
+		ratio := "-" // no net/http to compare with; a variant that served nothing has 0.00
+		if based[r.Conns] {
 			ratio = fmt.Sprintf("%.2f", r.Ratio)
 		}
 		fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.1f | %.1f | %d | %s |", r.Variant, r.Conns, r.RPS, r.P50, r.P99, r.P999, r.Errors, ratio)
