@@ -22,31 +22,42 @@ package continuation
 // panic in fn is the body's panic: it goes through the body's deferred calls, which run
 // after c has taken a slot again.
 //
-// Blocking panics if fn is nil, if the body has returned, or if c is already waiting (in
-// [C.Await] or in another Blocking: fn must not call either with c).
+// Called while c already waits, holding no slot (from fn of another Blocking, or from a
+// goroutine the body awaits, such as one that writes the response of an httpadapter
+// handler), Blocking just calls fn. Blocking panics if fn is nil or if the body has
+// returned.
 func Blocking[T any](c *C, fn func() (T, error)) (T, error) {
 	if fn == nil {
 		panic("continuation: Blocking called with a nil function")
 	}
-	c.unhold()
+	if !c.unhold() {
+		return fn() // c waits already, holding no slot
+	}
 	defer c.rehold()
 	return fn()
 }
 
-// unhold gives up the slot of the body's current step, for Blocking: the caller's goroutine
-// goes on holding none. It reads no clock: while c is blocked, its since stays the start of
-// the step that called Blocking.
-func (c *C) unhold() {
-	c.beginWait("Blocking")
+// unhold gives up the slot of the body's current step, for Blocking, and reports whether it
+// did: it does not if c already waits. The caller's goroutine goes on holding no slot. It
+// reads no clock: while c is blocked, its since stays the start of the step that called
+// Blocking.
+func (c *C) unhold() bool {
+	if c.done.Load() {
+		panic("continuation: Blocking called after the body returned")
+	}
+	if !c.waiting.CompareAndSwap(false, true) {
+		return false
+	}
 	if c.pull == nil {
 		c.state.Store(uint32(blocked))
 		c.s.releaseInline(c)
-		return
+		return true
 	}
 	// Spawn: the step ends; runStep hands the coroutine to a goroutine of its own, which
 	// resumes it at once, here, without a slot.
 	c.blockReq = true
 	c.yield(struct{}{})
+	return true
 }
 
 // rehold takes a slot again at the end of Blocking, with the priority of resumed work. It
@@ -84,13 +95,3 @@ func (c *C) runBlocking() {
 	c.s.pool.Resume(c.step)
 }
 
-// beginWait marks the start of an Await or Blocking, or panics on their misuse.
-func (c *C) beginWait(what string) {
-	if c.done.Load() {
-		panic("continuation: " + what + " called after the body returned")
-	}
-	if !c.waiting.CompareAndSwap(false, true) {
-		panic("continuation: " + what + " called while the continuation is already waiting " +
-			"(in Await or Blocking, or its *C was shared with another goroutine)")
-	}
-}

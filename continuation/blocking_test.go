@@ -24,8 +24,10 @@ func TestBlockingFreesTheSlot(t *testing.T) {
 				return <-gate, errBoom // a blocking call that holds no slot
 			})
 		})
-		waitFor(t, "the body blocks", func() bool { return s.Stats().Suspended == 1 })
-		require.Zero(t, p.Stats().Busy, "fn holds no slot")
+		// fn holds no slot: the test hangs here if it did.
+		waitFor(t, "the body blocks, holding no slot", func() bool {
+			return s.Stats().Suspended == 1 && p.Stats().Busy == 0
+		})
 		require.Equal(t, Suspended, s.Snapshot()[0].State)
 		for i := range 5 {
 			v, err := get(t, m.start(s, context.Background(), func(*C) (int, error) { return i, nil }))
@@ -100,7 +102,7 @@ func TestBlockingPanic(t *testing.T) {
 		}))
 		require.NoError(t, err, "the body recovered fn's panic")
 		require.Equal(t, 7, v)
-		require.Zero(t, p.Stats().Busy)
+		waitFor(t, "the slot is given back", func() bool { return p.Stats().Busy == 0 })
 	})
 }
 
@@ -159,11 +161,8 @@ func TestBlockingMisuse(t *testing.T) {
 					"(in Await or Blocking, or its *C was shared with another goroutine)", func() {
 					c.Await(future.Ready(1))
 				})
-				require.PanicsWithValue(t, "continuation: Blocking called while the continuation is already waiting "+
-					"(in Await or Blocking, or its *C was shared with another goroutine)", func() {
-					Blocking(c, func() (int, error) { return 0, nil })
-				})
-				return 0, nil
+				// c already waits and holds no slot: a Blocking within just calls its fn.
+				return Blocking(c, func() (int, error) { return 0, nil })
 			})
 			leaked = c
 			return 0, err

@@ -465,7 +465,13 @@ func (c *C) Await(a future.Awaitable) error {
 	if a == nil {
 		panic("continuation: Await called with a nil Awaitable")
 	}
-	c.beginWait("Await")
+	if c.done.Load() {
+		panic("continuation: Await called after the body returned")
+	}
+	if !c.waiting.CompareAndSwap(false, true) {
+		panic("continuation: Await called while the continuation is already waiting " +
+			"(in Await or Blocking, or its *C was shared with another goroutine)")
+	}
 	defer c.waiting.Store(false)
 	if c.s.gaveUp.Load() {
 		return ErrStopped

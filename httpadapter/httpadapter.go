@@ -8,6 +8,23 @@
 // it again, ahead of new requests, to go on. The request's context is the continuation's:
 // a client that goes away resumes a suspended handler at once with the context's error.
 //
+// # What holds a slot
+//
+// A handler holds its slot while its code runs, and never while it waits on the client:
+// reads of the request body, and writes of the response that may reach the network (every
+// Write past the first 2,048 bytes of the body, [http.Flusher]'s Flush and
+// [http.ResponseController]'s, io.Copy into the writer), give the slot back while they
+// run and take it again after, as [continuation.Blocking] does, over HTTP/1.x and HTTP/2
+// alike. A slow client, uploading or downloading, then costs a goroutine and a
+// connection, as it does with plain net/http, and no slot. The first 2,048 bytes go to the
+// server's buffer, which nothing reaches the network from before the handler returns or
+// flushes: a small response pays nothing for this.
+//
+// Other waits hold the slot unless written with [continuation.Await] or
+// [continuation.Blocking]: a call to an upstream made directly, a database query, a
+// channel receive. The scheduler's step budget reports them (see
+// [continuation.WithStepBudget]).
+//
 // # Errors
 //
 // A handler returns an error instead of writing an error response. If it has written
@@ -97,6 +114,12 @@ func New(s *continuation.Scheduler, h HandlerFunc, opts ...Option) http.Handler 
 // a plain handler, so it never suspends: it runs under the scheduler's bound, admission
 // and error handling, and behaves as it did on plain net/http otherwise. It panics if s or
 // h is nil.
+//
+// What Wrap bounds: a wrapped handler holds its slot for all it does except its request
+// and response I/O (see the package doc). One that blocks on an upstream call or a
+// database query holds its slot for that long, as a threaded worker would: the pool then
+// serves W such requests at once. To wait without a slot, write the handler with [New]
+// and make the call with [continuation.Blocking] or [continuation.Await].
 func Wrap(s *continuation.Scheduler, h http.Handler, opts ...Option) http.Handler {
 	if s == nil {
 		panic("httpadapter: Wrap called with a nil *continuation.Scheduler")
@@ -119,6 +142,12 @@ func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(ctx)
 	}
 	rw := &responseWriter{ResponseWriter: w}
+	if r.Body != nil && r.Body != http.NoBody {
+		// Reads of the body wait on the client: they give the slot back. The reader lives
+		// in rw, so that a request with a body costs no allocation more.
+		rw.body.ReadCloser, rw.body.w = r.Body, rw
+		r.Body = &rw.body
+	}
 	opts := [2]continuation.SpawnOption{}
 	if a.label != nil {
 		opts[0] = continuation.WithLabel(a.label(r))
@@ -135,8 +164,10 @@ func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n++
 	}
 	_, err := continuation.Run(a.s, ctx, func(c *continuation.C) (struct{}, error) {
+		rw.c = c
 		return struct{}{}, a.h(c, rw, r)
 	}, opts[:n]...)
+	rw.c = nil // the body has returned: I/O after it holds no slot
 	if err != nil {
 		a.fail(rw, r, err)
 	}
@@ -197,11 +228,22 @@ func StatusCode(err error) int {
 	return http.StatusInternalServerError
 }
 
-// responseWriter notes whether the response has begun, and passes everything else on.
-// Unwrap lets [http.ResponseController] reach the server's writer.
+// inlineBytes is how much of a response body a handler may write holding its slot: net/http
+// buffers the first 2,048 bytes of an HTTP/1.x body (4,096 for HTTP/2) before any reaches
+// the connection, so such writes cannot wait on the client. Later writes, Flush and
+// ReadFrom may: they give the slot back while they run (see continuation.Blocking), which
+// costs about 60 ns when nothing else waits for the slot.
+const inlineBytes = 2048
+
+// responseWriter makes the response's I/O slot-free, notes whether the response has
+// begun, and passes everything else on. Unwrap lets [http.ResponseController] reach the
+// server's writer.
 type responseWriter struct {
 	http.ResponseWriter
-	written bool
+	c       *continuation.C // while the handler runs: whose slot I/O gives back
+	written bool            // the response has begun
+	sent    int             // body bytes written so far, up to past inlineBytes
+	body    requestBody     // r.Body, when the request has one
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -213,27 +255,66 @@ func (w *responseWriter) WriteHeader(code int) {
 
 func (w *responseWriter) Write(b []byte) (int, error) {
 	w.written = true
-	return w.ResponseWriter.Write(b)
+	if w.sent <= inlineBytes {
+		w.sent += len(b)
+	}
+	if w.c == nil || w.sent <= inlineBytes {
+		return w.ResponseWriter.Write(b) // lands in the server's buffer
+	}
+	return continuation.Blocking(w.c, func() (int, error) { return w.ResponseWriter.Write(b) })
 }
 
 func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	w.written = true
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(src)
+	w.sent = inlineBytes + 1
+	copyFrom := func() (int64, error) {
+		if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+			return rf.ReadFrom(src)
+		}
+		return io.Copy(w.ResponseWriter, src)
 	}
-	return io.Copy(w.ResponseWriter, src)
+	if w.c == nil {
+		return copyFrom()
+	}
+	return continuation.Blocking(w.c, copyFrom)
 }
 
 // Flush makes the writer an [http.Flusher], for handlers that assert it.
-func (w *responseWriter) Flush() {
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is what [http.ResponseController.Flush] calls: it flushes and returns the
+// error, if any.
+func (w *responseWriter) FlushError() error {
 	w.written = true
-	http.NewResponseController(w.ResponseWriter).Flush()
+	w.sent = inlineBytes + 1 // the server's buffer is no longer a bound on what may block
+	flush := func() (struct{}, error) {
+		return struct{}{}, http.NewResponseController(w.ResponseWriter).Flush()
+	}
+	if w.c == nil {
+		_, err := flush()
+		return err
+	}
+	_, err := continuation.Blocking(w.c, flush)
+	return err
 }
 
 // Hijack makes the writer an [http.Hijacker] when the server's is one.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.written = true
 	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// requestBody is the request's body, read without holding the slot.
+type requestBody struct {
+	io.ReadCloser
+	w *responseWriter
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	if b.w.c == nil {
+		return b.ReadCloser.Read(p)
+	}
+	return continuation.Blocking(b.w.c, func() (int, error) { return b.ReadCloser.Read(p) })
 }
 
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
