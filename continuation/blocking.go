@@ -94,4 +94,3 @@ func (c *C) runBlocking() {
 	c.setState(Queued, c.s.now())
 	c.s.pool.Resume(c.step)
 }
-
