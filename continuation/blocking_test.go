@@ -90,6 +90,7 @@ func TestBlockingPanic(t *testing.T) {
 		require.Equal(t, "fn broke", pe.Value)
 		require.Contains(t, string(pe.Stack), "blocking_test.go", "the stack shows where fn panicked")
 		require.Equal(t, 1, busyInDefer, "the body's deferred calls hold a slot")
+		allEnded(t, s)
 		require.Equal(t, int64(1), s.Stats().Panicked)
 
 		v, err := get(t, m.start(s, context.Background(), func(c *C) (v int, err error) {

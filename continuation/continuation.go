@@ -89,6 +89,13 @@ var (
 	// Every later Await returns it at once: the body must return.
 	ErrStopped = errors.New("continuation: stopped by scheduler shutdown")
 
+	// ErrNested is what Run returns, at once, when its context is that of a body that is
+	// running (c.Context() or a context made from it): Run would wait for a slot while the
+	// body holds one, and on a pool whose slots are all held so, wait forever.
+	ErrNested = errors.New("continuation: Run called from a running body, with its context: " +
+		"it would wait for a slot while the body holds one; call it within continuation.Blocking, " +
+		"or use Spawn and Await")
+
 	errGoexit = errors.New("continuation: body called runtime.Goexit")
 )
 
@@ -192,6 +199,7 @@ func (st State) MarshalText() ([]byte, error) { return []byte(st.String()), nil 
 type C struct {
 	s     *Scheduler
 	ctx   context.Context
+	cctx  bodyContext // what Context returns: ctx, which knows c
 	label string
 	born  int64 // s.now() at admission
 
@@ -221,8 +229,32 @@ type C struct {
 	wdNext int64 // when that step is reported again
 }
 
-// Context returns the continuation's context: the one given to Spawn or Run.
-func (c *C) Context() context.Context { return c.ctx }
+// Context returns the continuation's context: the one given to Spawn or Run, with the same
+// deadline, cancellation and values, which also tells [Run] that it is called from this
+// body (see [ErrNested]).
+func (c *C) Context() context.Context { return &c.cctx }
+
+// bodyContext is a continuation's context as its body sees it.
+type bodyContext struct {
+	context.Context
+	c *C
+}
+
+type bodyKey struct{}
+
+func (b *bodyContext) Value(key any) any {
+	if key == (bodyKey{}) {
+		return b.c
+	}
+	return b.Context.Value(key)
+}
+
+// nested reports whether ctx is the context of a body that is running: a Run with it would
+// wait for a slot while holding one.
+func nested(ctx context.Context) bool {
+	p, ok := ctx.Value(bodyKey{}).(*C)
+	return ok && State(p.state.Load()) == Running
+}
 
 // Label returns the continuation's label, as given by [WithLabel].
 func (c *C) Label() string { return c.label }
@@ -239,6 +271,7 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 		panic("continuation: nil Context")
 	}
 	c := &C{s: s, ctx: ctx}
+	c.cctx = bodyContext{ctx, c}
 	for _, opt := range opts {
 		opt.applySpawn(c)
 	}
@@ -338,9 +371,9 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 }
 
 // runBody calls body and ends the continuation, whatever body does: a panic becomes a
-// *future.PanicError and runtime.Goexit an error, and either way the continuation is
-// counted out (after a Run's slot is given back) and end, if not nil, is called with the
-// result. A Goexit goes on unwinding the goroutine after that, as it must.
+// *future.PanicError and runtime.Goexit an error, and either way end, if not nil, is
+// called with the result and the continuation is counted out (after a Run's slot is given
+// back). A Goexit goes on unwinding the goroutine after that, as it must.
 func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, err error) {
 	returned := false
 	defer func() {
@@ -358,10 +391,15 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 		if c.pull == nil {
 			c.s.releaseInline(c)
 		}
-		c.s.leave(c, how)
 		if end != nil {
+			// Spawn: end settles the future, whose callbacks run here, on the worker and in
+			// its slot: they are the continuation's work, counted and watched as such until
+			// they return.
+			defer c.s.leave(c, how)
 			end(v, err)
+			return
 		}
+		c.s.leave(c, how)
 	}()
 	v, err = body(c)
 	returned = true
@@ -423,11 +461,24 @@ func (c *C) wakeUp() {
 // Run refuses exactly as [Spawn] does and returns the same errors, and also ctx's error if
 // ctx ends while the caller waits for its first slot. A panic in body is recovered and
 // returned as a *future.PanicError.
+//
+// Run from a body that is running, with its context (c.Context() or one made from it),
+// returns [ErrNested] at once: it would wait for a slot while the body holds one, and on a
+// pool whose every slot is held by such a body it would wait forever. Call it within
+// [Blocking] (the body's slot is then given back while the inner Run waits and runs), or
+// start the inner body with [Spawn] and [Await] it. A goroutine that the body started and
+// that Run with the body's context while the body runs gets ErrNested too: it cannot be
+// told from the body. A Run called with another context from a body, or from a task of the
+// pool, waits for a slot while it holds one: the step budget reports it (see
+// [WithStepBudget]).
 func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opts ...SpawnOption) (T, error) {
 	if body == nil {
 		panic("continuation: Run called with a nil body")
 	}
 	var zero T
+	if ctx != nil && nested(ctx) {
+		return zero, ErrNested
+	}
 	c, err := s.admit(ctx, opts)
 	if err != nil {
 		return zero, err

@@ -79,6 +79,13 @@ func get[T any](t *testing.T, f *future.Future[T]) (T, error) {
 	return v, err
 }
 
+// allEnded waits until no continuation is alive: a spawned one ends after its future has
+// settled, once the future's callbacks have run.
+func allEnded(t *testing.T, s *Scheduler) {
+	t.Helper()
+	waitFor(t, "every continuation ended", func() bool { return s.Stats().Alive == 0 })
+}
+
 // waitFor polls cond; it is for states reached by other goroutines, outside synctest.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -95,6 +102,7 @@ func TestResult(t *testing.T) {
 		_, err = get(t, m.start(s, context.Background(), func(*C) (int, error) { return 0, errBoom }))
 		require.ErrorIs(t, err, errBoom)
 
+		allEnded(t, s)
 		st := s.Stats()
 		require.Equal(t, int64(1), st.Completed)
 		require.Equal(t, int64(1), st.Failed)
@@ -188,6 +196,7 @@ func TestPanic(t *testing.T) {
 		v, err := get(t, m.start(s, context.Background(), func(*C) (int, error) { return 1, nil }))
 		require.NoError(t, err, "the worker is healthy after a panic")
 		require.Equal(t, 1, v)
+		allEnded(t, s)
 		require.Equal(t, int64(1), s.Stats().Panicked)
 	})
 }
@@ -613,6 +622,7 @@ func TestOneWorkerManySuspended(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, i+1, v)
 		}
+		allEnded(t, s)
 		require.Equal(t, int64(n), s.Stats().Completed)
 	})
 }

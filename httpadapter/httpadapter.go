@@ -139,7 +139,6 @@ func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, a.timeout)
 		defer cancel()
-		r = r.WithContext(ctx)
 	}
 	rw := &responseWriter{ResponseWriter: w}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -165,7 +164,9 @@ func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := continuation.Run(a.s, ctx, func(c *continuation.C) (struct{}, error) {
 		rw.c = c
-		return struct{}{}, a.h(c, rw, r)
+		// The handler's r.Context() is c's: a continuation.Run with it from the handler
+		// fails with ErrNested rather than wait for a slot while holding one.
+		return struct{}{}, a.h(c, rw, r.WithContext(c.Context()))
 	}, opts[:n]...)
 	rw.c = nil // the body has returned: I/O after it holds no slot
 	if err != nil {

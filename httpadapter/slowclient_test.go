@@ -193,3 +193,31 @@ func slowClient(t *testing.T, srv *httptest.Server, proto, kind string, stop <-c
 	cancel()
 	<-done
 }
+
+// TestNestedRun: on a pool of one slot, a handler that runs a continuation with its
+// request's context gets ErrNested at once instead of hanging, and within Blocking it runs.
+func TestNestedRun(t *testing.T) {
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+		inner := func(*continuation.C) (string, error) { return "inner", nil }
+		mux := http.NewServeMux()
+		mux.Handle("/direct", New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			_, err := continuation.Run(s, r.Context(), inner)
+			return err
+		}))
+		mux.Handle("/blocking", New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			v, err := continuation.Blocking(c, func() (string, error) {
+				return continuation.Run(s, r.Context(), inner)
+			})
+			if err == nil {
+				_, err = io.WriteString(w, v)
+			}
+			return err
+		}))
+		return mux
+	})
+	resp, _ := e.get(t, "/direct")
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	resp, body := e.get(t, "/blocking")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "inner", body)
+}
