@@ -125,7 +125,7 @@ func TestSlowClientsHoldNoSlot(t *testing.T) {
 						require.NoError(t, err)
 						require.Equal(t, "hello", string(b))
 					}
-					require.Equal(t, 2*workers, s.Stats().Suspended, "the slow ones still wait")
+					require.Equal(t, 2*workers, s.Stats().Alive, "the slow ones are still under way")
 				})
 			}
 		}
