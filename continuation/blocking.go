@@ -40,16 +40,15 @@ func Blocking[T any](c *C, fn func() (T, error)) (T, error) {
 // unhold gives up the slot of the body's current step, for Blocking, and reports whether it
 // did: it does not if c already waits. The caller's goroutine goes on holding no slot. It
 // reads no clock: while c is blocked, its since stays the start of the step that called
-// Blocking.
+// Blocking. The state's change from Running is also the check that c is not waiting.
 func (c *C) unhold() bool {
-	if c.done.Load() {
-		panic("continuation: Blocking called after the body returned")
-	}
-	if !c.waiting.CompareAndSwap(false, true) {
+	if !c.state.CompareAndSwap(uint32(Running), uint32(blocked)) {
+		if c.done.Load() {
+			panic("continuation: Blocking called after the body returned")
+		}
 		return false
 	}
 	if c.pull == nil {
-		c.state.Store(uint32(blocked))
 		c.s.releaseInline(c)
 		return true
 	}
@@ -63,7 +62,6 @@ func (c *C) unhold() bool {
 // rehold takes a slot again at the end of Blocking, with the priority of resumed work. It
 // runs during a panic in fn too.
 func (c *C) rehold() {
-	defer c.waiting.Store(false)
 	if c.pull == nil {
 		c.reacquire()
 		return

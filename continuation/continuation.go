@@ -205,7 +205,7 @@ type C struct {
 
 	state   atomic.Uint32 // a State
 	since   atomic.Int64  // s.now() at the last change of public state
-	waiting atomic.Bool   // an Await is under way: a second one is misuse
+	waiting atomic.Bool   // an Await is under way: a second one is misuse (Blocking: state)
 	done    atomic.Bool   // the body returned: Await is misuse
 
 	prev, next *C // the ring of alive continuations of c's shard; under its mu
@@ -415,9 +415,8 @@ func (c *C) runStep() {
 		if _, more := c.pull(); !more {
 			return // the body returned
 		}
-		if c.blockReq { // Blocking: fn runs off the pool, driven by runBlocking
+		if c.blockReq { // Blocking (c is blocked already): fn runs off the pool
 			c.blockReq = false
-			c.state.Store(uint32(blocked))
 			go c.runBlocking()
 			return
 		}
@@ -519,7 +518,7 @@ func (c *C) Await(a future.Awaitable) error {
 	if c.done.Load() {
 		panic("continuation: Await called after the body returned")
 	}
-	if !c.waiting.CompareAndSwap(false, true) {
+	if c.state.Load() == uint32(blocked) || !c.waiting.CompareAndSwap(false, true) {
 		panic("continuation: Await called while the continuation is already waiting " +
 			"(in Await or Blocking, or its *C was shared with another goroutine)")
 	}

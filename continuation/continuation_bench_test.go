@@ -169,6 +169,20 @@ func BenchmarkBlocking(b *testing.B) {
 			sinkInt += n
 		})
 	})
+	b.Run("impl=Blocking-in-Spawn", func(b *testing.B) {
+		s := benchScheduler(b, 1)
+		b.ReportAllocs()
+		_, _ = Spawn(s, ctx, func(c *C) (int, error) {
+			b.ResetTimer()
+			n := 0
+			for range b.N {
+				v, _ := Blocking(c, fn)
+				n += v
+			}
+			sinkInt += n
+			return 0, nil
+		}).Await(ctx)
+	})
 	b.Run("impl=future.Go+Await", func(b *testing.B) {
 		inRun(b, func(c *C) {
 			n := 0

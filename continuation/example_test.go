@@ -97,3 +97,36 @@ func ExampleRun() {
 	_ = p.Shutdown(ctx)
 	// Output: 42 <nil>
 }
+
+// Blocking makes one blocking call without holding the slot: here, on a pool of one slot,
+// a second body runs while the first waits on its (slow) call.
+func ExampleBlocking() {
+	p := pool.New(1)
+	s := continuation.NewScheduler(p)
+	ctx := context.Background()
+
+	called := make(chan struct{})
+	query := func(ctx context.Context) (string, error) { // a database query, a file read...
+		close(called)
+		time.Sleep(10 * time.Millisecond)
+		return "row 1", nil
+	}
+
+	first := continuation.Spawn(s, ctx, func(c *continuation.C) (string, error) {
+		return continuation.Blocking(c, func() (string, error) {
+			return query(c.Context()) // runs holding no slot
+		})
+	})
+	<-called
+	second, err := continuation.Run(s, ctx, func(*continuation.C) (string, error) {
+		return "served meanwhile", nil // the only slot is free
+	})
+	fmt.Println(second, err)
+	fmt.Println(first.Await(ctx))
+
+	_ = s.Shutdown(ctx)
+	_ = p.Shutdown(ctx)
+	// Output:
+	// served meanwhile <nil>
+	// row 1 <nil>
+}

@@ -9,22 +9,24 @@ import (
 	"time"
 
 	"github.com/gosuspend/suspend/continuation"
-	"github.com/gosuspend/suspend/future"
 	"github.com/gosuspend/suspend/httpadapter"
 	"github.com/gosuspend/suspend/pool"
 )
 
 // A handler that waits on a slow upstream without holding one of the pool's two slots.
+// Its reads of the request body and writes of the response hold none either.
 func Example() {
 	p := pool.New(2)
 	s := continuation.NewScheduler(p)
 
+	fetchQuote := func(ctx context.Context) (string, error) {
+		time.Sleep(20 * time.Millisecond) // a slow upstream call
+		return "42", nil
+	}
 	h := httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
-		quote := future.Go(r.Context(), func(ctx context.Context) (string, error) {
-			time.Sleep(20 * time.Millisecond) // a slow upstream call
-			return "42", nil
-		})
-		v, err := continuation.Await(c, quote) // suspended: the slot serves others
+		// One blocking call: Blocking gives the slot back while it runs. For several calls at
+		// once, start each with future.Go and wait with continuation.Await.
+		v, err := continuation.Blocking(c, func() (string, error) { return fetchQuote(r.Context()) })
 		if err != nil {
 			return err // answered 504 on a deadline, 500 otherwise
 		}

@@ -1,5 +1,6 @@
-// Command hello is the smallest suspend server: one handler that suspends on a future,
-// and a plain net/http handler beside it, run on the same bounded pool with Wrap.
+// Command hello is the smallest suspend server: one handler that makes a blocking call
+// without holding its slot, and a plain net/http handler beside it, run on the same bounded
+// pool with Wrap.
 //
 //	go run ./examples/hello -addr 127.0.0.1:8080
 //	curl 127.0.0.1:8080/hello; curl 127.0.0.1:8080/plain
@@ -18,7 +19,6 @@ import (
 	"time"
 
 	"github.com/gosuspend/suspend/continuation"
-	"github.com/gosuspend/suspend/future"
 	"github.com/gosuspend/suspend/httpadapter"
 	"github.com/gosuspend/suspend/pool"
 )
@@ -27,10 +27,9 @@ import (
 func routes(s *continuation.Scheduler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/hello", httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
-		greeting := future.Go(r.Context(), func(ctx context.Context) (string, error) {
-			return "Hi!\n", nil // stands for a call to something slow
+		v, err := continuation.Blocking(c, func() (string, error) {
+			return "Hi!\n", nil // stands for a call to something slow: the slot is free meanwhile
 		})
-		v, err := continuation.Await(c, greeting) // the slot is free meanwhile
 		if err != nil {
 			return err
 		}
