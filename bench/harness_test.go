@@ -189,11 +189,19 @@ func TestSlowClients(t *testing.T) {
 }
 
 func TestTableRatio(t *testing.T) {
+	runs := map[string][]row{
+		"net/http": {{RPS: 100}, {RPS: 50}, {RPS: 200}},
+		"suspend":  {{RPS: 90}, {RPS: 50}, {RPS: 210}},
+		"throttle": {{}, {}, {}},
+	}
+	require.Equal(t, 1.0, pairedRatio(runs, "suspend"), "the median of 0.9, 1.0 and 1.05")
+	require.Zero(t, pairedRatio(runs, "throttle"))
+	require.Zero(t, pairedRatio(map[string][]row{"suspend": {{RPS: 50}}}, "suspend"), "no net/http")
+
 	rows := []row{
-		{Variant: "net/http", Conns: 1, RPS: 100}, {Variant: "throttle", Conns: 1},
+		{Variant: "net/http", Conns: 1, RPS: 100, Ratio: 1}, {Variant: "throttle", Conns: 1},
 		{Variant: "suspend", Conns: 2, RPS: 50},
 	}
-	setRatios(rows)
 	var out bytes.Buffer
 	writeTable(&out, config{scenario: "hello"}, rows)
 	require.Contains(t, out.String(), "| throttle | 1 | 0 | 0.0 | 0.0 | 0.0 | 0 | 0.00 |", "served nothing")

@@ -209,7 +209,8 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	var rows []row
 	for _, n := range cfg.conns {
 		// Repeats go round the variants, so that a slow moment of the machine falls on
-		// all of them alike; each variant's row is its repeat of median requests/s.
+		// all of them alike; each variant's row is its repeat of median requests/s, and
+		// its ratio the median of its ratios to net/http within each repeat.
 		runs := make(map[string][]row)
 		for rep := range cfg.repeat {
 			for _, name := range cfg.variants {
@@ -231,11 +232,16 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 				runs[name] = append(runs[name], r)
 			}
 		}
+		ratios := make(map[string]float64)
 		for _, name := range cfg.variants {
-			rows = append(rows, medianRow(runs[name]))
+			ratios[name] = pairedRatio(runs, name)
+		}
+		for _, name := range cfg.variants {
+			r := medianRow(runs[name])
+			r.Ratio = ratios[name]
+			rows = append(rows, r)
 		}
 	}
-	setRatios(rows)
 	writeTable(stdout, cfg, rows)
 	if cfg.jsonOut != "" {
 		b, err := json.MarshalIndent(rows, "", "  ")
@@ -260,19 +266,23 @@ func medianRow(runs []row) row {
 	return runs[(len(runs)-1)/2]
 }
 
-// setRatios sets each row's requests/s as a ratio of net/http's at the same connections.
-func setRatios(rows []row) {
-	base := map[int]float64{}
-	for _, r := range rows {
-		if r.Variant == "net/http" {
-			base[r.Conns] = r.RPS
+// pairedRatio returns the median over the repeats of name's requests/s as a ratio of
+// net/http's in the same repeat, or 0 if net/http served nothing. On a shared machine whose
+// speed drifts between repeats, each ratio compares runs taken moments apart, which the
+// ratio of the two medians does not: those may come from different repeats.
+func pairedRatio(runs map[string][]row, name string) float64 {
+	base := runs["net/http"]
+	var rs []float64
+	for i, r := range runs[name] {
+		if i < len(base) && base[i].RPS > 0 {
+			rs = append(rs, r.RPS/base[i].RPS)
 		}
 	}
-	for i := range rows {
-		if b := base[rows[i].Conns]; b > 0 {
-			rows[i].Ratio = rows[i].RPS / b
-		}
+	if len(rs) == 0 {
+		return 0
 	}
+	slices.Sort(rs)
+	return rs[(len(rs)-1)/2]
 }
 
 func writeTable(w io.Writer, cfg config, rows []row) {
@@ -282,7 +292,7 @@ func writeTable(w io.Writer, cfg config, rows []row) {
 		fmt.Fprintf(w, ", %d slow clients (%d up, %d down, %d KB at %d KB/s)", cfg.slow, cfg.slow/2, cfg.slow-cfg.slow/2, slowBody>>10, slowRate>>10)
 	}
 	if cfg.repeat > 1 {
-		fmt.Fprintf(w, ", median of %d", cfg.repeat)
+		fmt.Fprintf(w, ", median of %d (vs net/http: the median of the ratios within each repeat)", cfg.repeat)
 	}
 	fmt.Fprint(w, "\n\n")
 	head := "| variant | conns | req/s | p50 ms | p99 ms | p99.9 ms | errors | vs net/http |"
