@@ -467,9 +467,10 @@ func (c *C) wakeUp() {
 // [Blocking] (the body's slot is then given back while the inner Run waits and runs), or
 // start the inner body with [Spawn] and [Await] it. A goroutine that the body started and
 // that Run with the body's context while the body runs gets ErrNested too: it cannot be
-// told from the body. A Run called with another context from a body, or from a task of the
-// pool, waits for a slot while it holds one: the step budget reports it (see
-// [WithStepBudget]).
+// told from the body. A Run called with another context from a body (the request's
+// context, in an httpadapter handler), or from a task of the pool, waits for a slot while
+// it holds one, and on a pool whose every slot is held so, until its context ends: the
+// step budget's report names it (see [WithStepBudget]).
 func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opts ...SpawnOption) (T, error) {
 	if body == nil {
 		panic("continuation: Run called with a nil body")

@@ -143,10 +143,10 @@ func BenchmarkSuspend(b *testing.B) {
 	})
 }
 
-// BenchmarkBlocking: one blocking section of a Run body, uncontended, beside what it
-// replaces or is built from: the same wait made with future.Go and Await, the bare
-// Release and TryAcquire of the slot, and a ping-pong over unbuffered channels (the
-// cost of handing the wait to another goroutine and back).
+// BenchmarkBlocking: one blocking section of a Run body, uncontended, beside the same in a
+// Spawn body, what it replaces (the same wait made with future.Go and Await), what it is
+// built from (the bare Release and Acquire of the slot), and a ping-pong over unbuffered
+// channels (the cost of handing the wait to another goroutine and back).
 func BenchmarkBlocking(b *testing.B) {
 	ctx := context.Background()
 	fn := func() (int, error) { return 1, nil }
@@ -193,7 +193,7 @@ func BenchmarkBlocking(b *testing.B) {
 			sinkInt += n
 		})
 	})
-	b.Run("impl=Release+TryAcquire", func(b *testing.B) {
+	b.Run("impl=Release+Acquire", func(b *testing.B) {
 		p := pool.New(1)
 		defer p.Shutdown(ctx)
 		_ = p.Acquire(ctx)
@@ -203,7 +203,7 @@ func BenchmarkBlocking(b *testing.B) {
 			p.Release()
 			v, _ := fn()
 			n += v
-			p.TryAcquire()
+			_ = p.Acquire(ctx)
 		}
 		p.Release()
 		sinkInt += n

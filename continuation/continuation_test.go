@@ -434,6 +434,29 @@ func TestStepBudget(t *testing.T) {
 	})
 }
 
+// TestStepBudgetNestedRun: a Run inside a body with a context that is not the body's is
+// not refused; on a pool of one slot it waits for a slot while holding it, and the
+// report says so.
+func TestStepBudgetNestedRun(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			var logs syncBuffer
+			p := pool.New(1)
+			s := NewScheduler(p, WithStepBudget(time.Second),
+				WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			_, err := m.start(s, context.Background(), func(c *C) (int, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				return Run(s, ctx, func(*C) (int, error) { return 1, nil })
+			}).Await(context.Background())
+			require.ErrorIs(t, err, context.DeadlineExceeded, "it waited until its context ended")
+			require.Contains(t, logs.String(), "the step waits for a slot in a Run inside the body")
+			require.NoError(t, s.Shutdown(context.Background()))
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	})
+}
+
 // TestStepBudgetFutureAwait: a body that waits with (*future.Future).Await instead of
 // continuation.Await holds its slot; the report says so.
 func TestStepBudgetFutureAwait(t *testing.T) {

@@ -147,6 +147,9 @@ func hint(stack string) string {
 	case strings.Contains(stack, "/future.(*Future[") && strings.Contains(stack, "]).Await("):
 		return "the step waits in (*future.Future).Await, which holds its slot: " +
 			"use continuation.Await(c, f) to wait without it"
+	case strings.Contains(stack, "/pool.(*Pool).acquireSlow("):
+		return "the step waits for a slot in a Run inside the body, holding its own: " +
+			"make that Run within continuation.Blocking, or Spawn it and Await"
 	case strings.Contains(head, "[running]"), strings.Contains(head, "[runnable]"):
 		return "the step is computing: split it, or give it a larger budget"
 	}

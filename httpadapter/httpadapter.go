@@ -164,9 +164,7 @@ func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := continuation.Run(a.s, ctx, func(c *continuation.C) (struct{}, error) {
 		rw.c = c
-		// The handler's r.Context() is c's: a continuation.Run with it from the handler
-		// fails with ErrNested rather than wait for a slot while holding one.
-		return struct{}{}, a.h(c, rw, r.WithContext(c.Context()))
+		return struct{}{}, a.h(c, rw, r)
 	}, opts[:n]...)
 	rw.c = nil // the body has returned: I/O after it holds no slot
 	if err != nil {

@@ -194,14 +194,14 @@ func slowClient(t *testing.T, srv *httptest.Server, proto, kind string, stop <-c
 	<-done
 }
 
-// TestNestedRun: on a pool of one slot, a handler that runs a continuation with its
-// request's context gets ErrNested at once instead of hanging, and within Blocking it runs.
+// TestNestedRun: on a pool of one slot, a handler that runs a continuation with c's
+// context gets ErrNested at once instead of hanging, and within Blocking it runs.
 func TestNestedRun(t *testing.T) {
 	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
 		inner := func(*continuation.C) (string, error) { return "inner", nil }
 		mux := http.NewServeMux()
 		mux.Handle("/direct", New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
-			_, err := continuation.Run(s, r.Context(), inner)
+			_, err := continuation.Run(s, c.Context(), inner)
 			return err
 		}))
 		mux.Handle("/blocking", New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
