@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -434,51 +435,54 @@ func TestStepBudget(t *testing.T) {
 	})
 }
 
-// TestStepBudgetNestedRun: a Run inside a body with a context that is not the body's is
-// not refused; on a pool of one slot it waits for a slot while holding it, and the
-// report says so.
-func TestStepBudgetNestedRun(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		synctest.Test(t, func(t *testing.T) {
-			var logs syncBuffer
-			p := pool.New(1)
-			s := NewScheduler(p, WithStepBudget(time.Second),
-				WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-			_, err := m.start(s, context.Background(), func(c *C) (int, error) {
+// TestStepBudgetHints: a step that waits holding its slot is reported with what it waits
+// on: a (*future.Future).Await instead of continuation.Await, or a Run inside the body
+// with a context not the body's (not refused, so it waits for a slot while holding one,
+// here until its context ends).
+func TestStepBudgetHints(t *testing.T) {
+	cases := []struct {
+		name string
+		body func(s *Scheduler) func(*C) (int, error)
+		hint string
+	}{
+		{"future.Await", func(*Scheduler) func(*C) (int, error) {
+			return func(c *C) (int, error) {
+				slow := future.Go(context.Background(), func(context.Context) (int, error) {
+					time.Sleep(5 * time.Second)
+					return 1, nil
+				})
+				return slow.Await(c.Context()) // the mistake
+			}
+		}, "the step waits in (*future.Future).Await, which holds its slot"},
+		{"nested Run", func(s *Scheduler) func(*C) (int, error) {
+			return func(c *C) (int, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
-				return Run(s, ctx, func(*C) (int, error) { return 1, nil })
-			}).Await(context.Background())
-			require.ErrorIs(t, err, context.DeadlineExceeded, "it waited until its context ended")
-			require.Contains(t, logs.String(), "the step waits for a slot in a Run inside the body")
-			require.NoError(t, s.Shutdown(context.Background()))
-			require.NoError(t, p.Shutdown(context.Background()))
-		})
-	})
-}
-
-// TestStepBudgetFutureAwait: a body that waits with (*future.Future).Await instead of
-// continuation.Await holds its slot; the report says so.
-func TestStepBudgetFutureAwait(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		synctest.Test(t, func(t *testing.T) {
-			var logs syncBuffer
-			p := pool.New(1)
-			s := NewScheduler(p, WithStepBudget(time.Second),
-				WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-			slow := future.Go(context.Background(), func(context.Context) (int, error) {
-				time.Sleep(5 * time.Second)
+				_, err := Run(s, ctx, func(*C) (int, error) { return 1, nil })
+				if !errors.Is(err, context.DeadlineExceeded) {
+					return 0, fmt.Errorf("got %v, want it to wait until its context ended", err)
+				}
 				return 1, nil
+			}
+		}, "the step waits for a slot in a Run inside the body"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			forModes(t, func(t *testing.T, m mode) {
+				synctest.Test(t, func(t *testing.T) {
+					var logs syncBuffer
+					p := pool.New(1)
+					s := NewScheduler(p, WithStepBudget(time.Second),
+						WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+					_, err := m.start(s, context.Background(), tc.body(s)).Await(context.Background())
+					require.NoError(t, err)
+					require.Contains(t, logs.String(), tc.hint)
+					require.NoError(t, s.Shutdown(context.Background()))
+					require.NoError(t, p.Shutdown(context.Background()))
+				})
 			})
-			_, err := m.start(s, context.Background(), func(c *C) (int, error) {
-				return slow.Await(c.Context()) // the mistake
-			}).Await(context.Background())
-			require.NoError(t, err)
-			require.Contains(t, logs.String(), "waits in (*future.Future).Await, which holds its slot")
-			require.NoError(t, s.Shutdown(context.Background()))
-			require.NoError(t, p.Shutdown(context.Background()))
 		})
-	})
+	}
 }
 
 func TestSnapshot(t *testing.T) {
