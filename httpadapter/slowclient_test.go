@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/future"
 	"github.com/gosuspend/suspend/pool"
 )
 
@@ -220,4 +223,64 @@ func TestNestedRun(t *testing.T) {
 	resp, body := e.get(t, "/blocking")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "inner", body)
+}
+
+// TestIOFromAnotherGoroutine: a handler may hand its request body and writer to goroutines
+// it awaits, which read and write while the handler's body still runs or has returned:
+// their I/O holds no slot and gives none back, so none is lost.
+func TestIOFromAnotherGoroutine(t *testing.T) {
+	e := newEnv(t, 1, nil, func(s *continuation.Scheduler) http.Handler {
+		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			in := future.Go(r.Context(), func(context.Context) ([]byte, error) { return io.ReadAll(r.Body) })
+			for range 100 {
+				runtime.Gosched() // the body runs on while the goroutine reads
+			}
+			b, err := continuation.Await(c, in)
+			if err != nil {
+				return err
+			}
+			out := future.Go(r.Context(), func(context.Context) (int, error) { return w.Write(bytes.Repeat(b, 8)) })
+			_, err = continuation.Await(c, out)
+			return err
+		})
+	})
+	body := strings.Repeat("x", 100<<10)
+	for range 20 {
+		resp, err := e.client.Post(e.srv.URL, "text/plain", strings.NewReader(body))
+		require.NoError(t, err)
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, 8*len(body), len(got))
+	}
+	require.Eventually(t, func() bool { return e.p.Stats().Busy == 0 }, 10*time.Second, time.Millisecond,
+		"every slot is given back")
+}
+
+// TestHijackOverHTTP2: the writer's Hijack fails over HTTP/2, and the response has then not
+// begun: the handler's error is answered.
+func TestHijackOverHTTP2(t *testing.T) {
+	p := pool.New(1)
+	s := continuation.NewScheduler(p)
+	srv := httptest.NewUnstartedServer(New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		if _, _, err := w.(http.Hijacker).Hijack(); err != nil {
+			return &StatusError{Code: http.StatusNotImplemented, Err: err}
+		}
+		return nil
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	client := srv.Client()
+	defer func() {
+		client.CloseIdleConnections()
+		srv.Close()
+		require.NoError(t, s.Shutdown(context.Background()))
+		require.NoError(t, p.Shutdown(context.Background()))
+	}()
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 2, resp.ProtoMajor)
+	require.Equal(t, http.StatusNotImplemented, resp.StatusCode)
 }
