@@ -18,14 +18,15 @@ package continuation
 // await them with [Await] or [C.Await] (and the combinators of package future).
 //
 // Blocking does not look at c's context: fn should take it (c.Context()) if it can end
-// early. While fn runs, [Scheduler.Stats] and [Scheduler.Snapshot] count c as suspended. A
+// early. [Scheduler.Shutdown] cannot stop fn when it gives up: the body sees ErrStopped at
+// its next Await. While fn runs, [Scheduler.Stats] and [Scheduler.Snapshot] count c as suspended. A
 // panic in fn is the body's panic: it goes through the body's deferred calls, which run
 // after c has taken a slot again.
 //
-// Called while c already waits, holding no slot (from fn of another Blocking, or from a
-// goroutine the body awaits, such as one that writes the response of an httpadapter
-// handler), Blocking just calls fn. Blocking panics if fn is nil or if the body has
-// returned.
+// Like Await, Blocking may be called only by the body, on its own goroutine: another
+// goroutine holds none of c's slot and has none to give back (a goroutine the body started
+// just makes its call). Called from fn of another Blocking, where c holds no slot already,
+// Blocking just calls fn. Blocking panics if fn is nil or if the body has returned.
 func Blocking[T any](c *C, fn func() (T, error)) (T, error) {
 	if fn == nil {
 		panic("continuation: Blocking called with a nil function")
@@ -81,6 +82,7 @@ func (c *C) reacquire() {
 	}
 	c.holding = true
 	c.setState(Running, s.now())
+	s.watch()
 }
 
 // runBlocking drives a spawned continuation through fn of its Blocking, on a goroutine of

@@ -66,7 +66,10 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"reflect"
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -249,11 +252,45 @@ func (b *bodyContext) Value(key any) any {
 	return b.Context.Value(key)
 }
 
-// nested reports whether ctx is the context of a body that is running: a Run with it would
-// wait for a slot while holding one.
+// nested reports whether a Run with ctx would wait for a slot while holding one: ctx is the
+// context of a body, and the caller runs a step of a body (see inStep). The first check is
+// a lookup in ctx; the second, a walk of the stack (a few µs), is made only if the first
+// holds.
 func nested(ctx context.Context) bool {
-	p, ok := ctx.Value(bodyKey{}).(*C)
-	return ok && State(p.state.Load()) == Running
+	_, ok := ctx.Value(bodyKey{}).(*C)
+	return ok && inStep()
+}
+
+// Function names on a stack that say where its goroutine is (generic ones end in "[...]").
+var (
+	runBodyName  = funcName(runBody[struct{}])  // a body's step
+	blockingName = funcName(Blocking[struct{}]) // a body's blocking section: no slot held
+)
+
+func funcName(f any) string {
+	name := runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name()
+	name, _, _ = strings.Cut(name, "[")
+	return name + "["
+}
+
+// inStep reports whether the calling goroutine runs a step of a body and holds its slot:
+// walking its stack outwards, it meets a body's runBody before any Blocking. Goroutines
+// that a body started, and the fn of a Blocking, hold no slot.
+func inStep() bool {
+	var pcs [64]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		switch {
+		case strings.HasPrefix(f.Function, blockingName):
+			return false
+		case strings.HasPrefix(f.Function, runBodyName):
+			return true
+		case !more:
+			return false
+		}
+	}
 }
 
 // Label returns the continuation's label, as given by [WithLabel].
@@ -292,7 +329,6 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 	now := s.now()
 	c.born = now
 	c.since.Store(now)
-	s.watch()
 	return c, nil
 }
 
@@ -333,6 +369,12 @@ func (s *Scheduler) refusedByPool(c *C, err error) error {
 // If the continuation is refused, the future returned has already failed: with an error
 // that errors.Is [ErrOverloaded] when the alive bound is reached or the pool's queue of new
 // work is full, with [ErrClosed] once Shutdown has begun.
+//
+// The callbacks of the future returned (OnDone, AfterDone, and the combinators built on
+// them) run when the body returns, on the worker, as the end of the continuation's last
+// step: they hold its slot, and the continuation counts as alive and running until they
+// return. Keep them short; a callback that waits for the scheduler (Shutdown) waits for
+// itself.
 //
 // A continuation costs a coroutine (a goroutine's stack) for as long as it lives.
 func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opts ...SpawnOption) *future.Future[T] {
@@ -411,6 +453,7 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 func (c *C) runStep() {
 	started := c.s.now()
 	c.setState(Running, started)
+	c.s.watch()
 	for {
 		if _, more := c.pull(); !more {
 			return // the body returned
@@ -465,9 +508,9 @@ func (c *C) wakeUp() {
 // returns [ErrNested] at once: it would wait for a slot while the body holds one, and on a
 // pool whose every slot is held by such a body it would wait forever. Call it within
 // [Blocking] (the body's slot is then given back while the inner Run waits and runs), or
-// start the inner body with [Spawn] and [Await] it. A goroutine that the body started and
-// that Run with the body's context while the body runs gets ErrNested too: it cannot be
-// told from the body. A Run called with another context from a body (the request's
+// start the inner body with [Spawn] and [Await] it. A goroutine that the body started may
+// Run with the body's context: it holds no slot. A Run called with another context from
+// a body (the request's
 // context, in an httpadapter handler), or from a task of the pool, waits for a slot while
 // it holds one, and on a pool whose every slot is held so, until its context ends: the
 // step budget's report names it (see [WithStepBudget]).
@@ -492,6 +535,7 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 		}
 		c.setState(Running, s.now())
 	}
+	s.watch()
 	c.holding = true
 	return runBody(c, body, nil)
 }

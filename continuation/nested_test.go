@@ -78,3 +78,22 @@ func TestSpawnCallbacksAreWork(t *testing.T) {
 	require.NoError(t, <-shut)
 	require.Equal(t, int64(1), s.Stats().Completed)
 }
+
+// TestRunFromGoroutineOfRunningBody: a goroutine the body started holds no slot, so it may
+// Run with the body's context while the body still runs.
+func TestRunFromGoroutineOfRunningBody(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		s, _ := setup(t, 2)
+		v, err := get(t, m.start(s, context.Background(), func(c *C) (int, error) {
+			ran := make(chan struct{})
+			f := future.Go(c.Context(), func(ctx context.Context) (int, error) {
+				defer close(ran)
+				return Run(s, ctx, func(*C) (int, error) { return 4, nil })
+			})
+			<-ran // the body runs on, holding its slot, until the goroutine's Run is done
+			return Await(c, f)
+		}))
+		require.NoError(t, err)
+		require.Equal(t, 4, v)
+	})
+}

@@ -94,8 +94,10 @@ func (s *Scheduler) Snapshot() []Info {
 // Shutdown refuses new continuations (Spawn and Run fail with [ErrClosed]) and waits for
 // the alive ones to end. If ctx ends first, the scheduler gives up on them: every suspended
 // continuation is resumed with [ErrStopped], every later Await of any of them returns it,
-// and Shutdown returns ctx's error once they have all ended. Calling Shutdown again waits
-// again. The pool is not shut down: do that after, with [pool.Pool.Shutdown].
+// and Shutdown returns ctx's error once they have all ended. Giving up cannot stop code
+// that runs: a step, or the fn of a [Blocking] call, goes on until it returns (give fn a
+// context with a deadline). Calling Shutdown again waits again. The pool is not shut
+// down: do that after, with [pool.Pool.Shutdown].
 func (s *Scheduler) Shutdown(ctx context.Context) error {
 	s.closed.Store(true)
 	if s.alive.Load() == 0 {

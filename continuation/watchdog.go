@@ -9,9 +9,10 @@ import (
 
 // The watchdog finds steps that hold their slot past the step budget while they run: Go
 // cannot preempt a step, and a step stuck for good would never end to be measured. It is a
-// timer, not a goroutine: armed at admission when it is not already, it looks at the alive
-// continuations every tick and arms itself again while any is alive, so an idle scheduler
-// costs nothing and keeps no goroutine.
+// timer, not a goroutine: armed when a step starts and it is not armed already, it looks
+// at the alive continuations every tick and arms itself again while any step runs. A
+// scheduler whose continuations all wait costs nothing and keeps no timer, so that
+// testing/synctest still sees a bubble whose goroutines all wait as deadlocked.
 
 // maxDumpGoroutines bounds the goroutine dump that finds where an overrunning step is
 // stuck: the dump stops the world for a time that grows with the number of goroutines,
@@ -22,8 +23,9 @@ const maxDumpGoroutines = 10_000
 // reported within about 1.1 budgets, and never more often than every millisecond.
 func (s *Scheduler) tick() time.Duration { return max(s.budget/10, time.Millisecond) }
 
-// watch arms the watchdog if the step budget is on and the watchdog is not armed. It is on
-// the path of every admission: when armed, it costs one load.
+// watch arms the watchdog if the step budget is on and the watchdog is not armed. It is
+// called as every step starts, after the continuation's state says so: when armed, it
+// costs one load.
 func (s *Scheduler) watch() {
 	if s.budget > 0 && !s.wdArmed.Load() && s.wdArmed.CompareAndSwap(false, true) {
 		time.AfterFunc(s.tick(), s.patrol)
@@ -38,8 +40,22 @@ type overrun struct {
 }
 
 // patrol is the watchdog's round: it reports every step past its budget, then arms the
-// watchdog again while any continuation is alive.
+// watchdog again while any step runs.
 func (s *Scheduler) patrol() {
+	if s.inspect(true) {
+		time.AfterFunc(s.tick(), s.patrol)
+		return
+	}
+	s.wdArmed.Store(false)
+	// A step that started during the round, and saw the watchdog armed, is seen now.
+	if s.inspect(false) {
+		s.watch()
+	}
+}
+
+// inspect reports whether any step runs and, if report, reports the steps past their
+// budget.
+func (s *Scheduler) inspect(report bool) (running bool) {
 	now := s.now()
 	budget := int64(s.budget)
 	var found []overrun
@@ -49,7 +65,11 @@ func (s *Scheduler) patrol() {
 		}
 		switch State(c.state.Load()) {
 		case Running, suspending, woken:
+			running = true
 		default:
+			return
+		}
+		if !report {
 			return
 		}
 		since := c.since.Load() // while running: when the step began
@@ -72,14 +92,7 @@ func (s *Scheduler) patrol() {
 	if len(found) > 0 {
 		s.report(found)
 	}
-	if s.alive.Load() > 0 {
-		time.AfterFunc(s.tick(), s.patrol)
-		return
-	}
-	s.wdArmed.Store(false)
-	if s.alive.Load() > 0 { // admitted meanwhile, and may have seen the watchdog armed
-		s.watch()
-	}
+	return running
 }
 
 // report counts and logs the overruns found by a round. The first report of a step comes
