@@ -43,10 +43,10 @@ func Blocking[T any](c *C, fn func() (T, error)) (T, error) {
 // reads no clock: while c is blocked, its since stays the start of the step that called
 // Blocking. The state's change from Running is also the check that c is not waiting.
 func (c *C) unhold() bool {
+	if c.done.Load() {
+		panic("continuation: Blocking called after the body returned")
+	}
 	if !c.state.CompareAndSwap(uint32(Running), uint32(blocked)) {
-		if c.done.Load() {
-			panic("continuation: Blocking called after the body returned")
-		}
 		return false
 	}
 	if c.pull == nil {

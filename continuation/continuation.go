@@ -436,7 +436,8 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 		if end != nil {
 			// Spawn: end settles the future, whose callbacks run here, on the worker and in
 			// its slot: they are the continuation's work, counted and watched as such until
-			// they return.
+			// they return. The body has returned: c is for no one's use from now on.
+			c.done.Store(true)
 			defer c.s.leave(c, how)
 			end(v, err)
 			return
