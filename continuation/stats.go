@@ -20,7 +20,7 @@ type Stats struct {
 	Failed       int64 // ended with an error, panics included
 	Panicked     int64 // ended with a panic (also counted in Failed)
 	Refused      int64 // refused at Spawn or Run: overloaded or closed
-	StepOverruns int64 // steps that held their slot past the step budget
+	StepOverruns int64 // steps the watchdog saw holding their slot past the step budget
 }
 
 // Info describes one alive continuation, as [Scheduler.Snapshot] lists it.
