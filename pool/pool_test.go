@@ -755,6 +755,40 @@ func TestAcquireRacingItsContext(t *testing.T) {
 // holder to slot holder would keep everything else off the processor. It does so on one
 // processor, where the order is the scheduler's: Reacquire is the control, which does run
 // first. The race detector randomizes that order, hence the counts.
+// TestReleaseHandsOverAtOnce: on one processor, a goroutine waiting in Reacquire that is
+// handed the slot runs before the releaser goes on.
+func TestReleaseHandsOverAtOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	p := pool.New(1)
+	defer shutdown(t, p)
+	const trials = 40
+	waiterFirst := 0
+	for range trials {
+		require.NoError(t, p.Acquire(context.Background()))
+		var r recorder
+		done := make(chan struct{})
+		go func() {
+			p.Reacquire()
+			r.add("waiter")
+			p.Release()
+			close(done)
+		}()
+		for p.Stats().WaitingResumed == 0 {
+			runtime.Gosched()
+		}
+		p.Release()
+		r.add("releaser")
+		<-done
+		if r.list()[0] == "waiter" {
+			waiterFirst++
+		}
+	}
+	t.Logf("the waiter ran first in %d of %d trials", waiterFirst, trials)
+	if !raceEnabled { // the race detector randomizes scheduling
+		require.GreaterOrEqual(t, waiterFirst, trials*85/100, "the slot ran at once")
+	}
+}
+
 func TestAcquireAfterWaitYields(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	p := pool.New(1)

@@ -169,6 +169,13 @@ func (p *Pool) takeFree(refuse uint64) bool {
 // oldest resumed entry, else the oldest new one, else it stays free. Release never blocks.
 // Any goroutine may release a slot, not only the one that took it.
 //
+// When it hands the slot to a goroutine waiting in Acquire or Reacquire, Release yields the
+// processor once (runtime.Gosched): the waiter then runs at once, instead of once the
+// releaser next blocks, with the slot idle meanwhile. On 2 cores this took the slow
+// scenario of the bench harness at 4,000 connections from 0.95 to 1.00 of net/http
+// (medians of 12 paired repeats), and two goroutines taking turns on one slot from 130 ns
+// to 40 ns a turn. Handing a slot to a task, or freeing it, costs no yield.
+//
 // Release panics with "pool: Release without a held slot" if no slot is held by an
 // Acquire or Reacquire caller.
 func (p *Pool) Release() {
@@ -190,6 +197,12 @@ func (p *Pool) Release() {
 	h := p.releaseLocked()
 	p.mu.Unlock()
 	h.do()
+	if h.wt != nil {
+		// The waiter was made to run next on this processor, but only once this goroutine
+		// blocks, which may be a write to the network away. Yield, so that the slot runs
+		// now rather than sit with a goroutine that waits for a processor.
+		runtime.Gosched()
+	}
 }
 
 // handoff is what remains to do, after unlocking, to pass on a freed slot: wake a worker
