@@ -46,9 +46,7 @@
 // lock and costs 23 ns and no allocation (semaphore.Weighted: 37 ns, a buffered channel:
 // 45 ns). With two goroutines doing only that on two slots at once, it costs 71 ns (the
 // same two: 48 and 65 ns); on one slot, where most wait their turn in the queue, 117 ns
-// and no allocation (318 and 168 ns). Since Release yields to the waiter it hands the slot
-// to, a turn on one slot costs a third of what it did just before (40 ns against 130, side
-// by side on a day this machine ran slower).
+// and no allocation (318 and 168 ns).
 //
 // [Pool.Submit] allocates nothing once the queue's buffer has grown to the load. One
 // goroutine submitting to 2 workers gets a task run every 155 ns (alitto/pond v2: 172 ns,

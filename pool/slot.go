@@ -169,12 +169,14 @@ func (p *Pool) takeFree(refuse uint64) bool {
 // oldest resumed entry, else the oldest new one, else it stays free. Release never blocks.
 // Any goroutine may release a slot, not only the one that took it.
 //
-// When it hands the slot to a goroutine waiting in Acquire or Reacquire, Release yields the
-// processor once (runtime.Gosched): the waiter then runs at once, instead of once the
-// releaser next blocks, with the slot idle meanwhile. On 2 cores this took the slow
-// scenario of the bench harness at 4,000 connections from 0.95 to 1.00 of net/http
-// (medians of 12 paired repeats), and two goroutines taking turns on one slot from 130 ns
-// to 40 ns a turn. Handing a slot to a task, or freeing it, costs no yield.
+// When it hands the slot to a goroutine waiting in Reacquire, Release yields the processor
+// once (runtime.Gosched): the waiter then runs at once, instead of once the releaser next
+// blocks, with the slot idle meanwhile. On 2 cores this took the slow scenario of the bench
+// harness at 4,000 connections from about 0.95 to 1.00-1.03 of net/http. A goroutine
+// waiting in Acquire gets no such yield, since it yields itself once it has its slot (so
+// that new work gives way to the goroutines already runnable): yielding to it too undid
+// that, and took the mixed scenario's light-request p99 at 1,000 connections from 93 ms to
+// about 500. Handing a slot to a task, or freeing it, costs no yield.
 //
 // Release panics with "pool: Release without a held slot" if no slot is held by an
 // Acquire or Reacquire caller.
@@ -197,10 +199,11 @@ func (p *Pool) Release() {
 	h := p.releaseLocked()
 	p.mu.Unlock()
 	h.do()
-	if h.wt != nil {
+	if h.resumed {
 		// The waiter was made to run next on this processor, but only once this goroutine
 		// blocks, which may be a write to the network away. Yield, so that the slot runs
-		// now rather than sit with a goroutine that waits for a processor.
+		// now rather than sit with a goroutine that waits for a processor. Not for new
+		// work: it yields itself once it has its slot (see granted).
 		runtime.Gosched()
 	}
 }
@@ -208,9 +211,10 @@ func (p *Pool) Release() {
 // handoff is what remains to do, after unlocking, to pass on a freed slot: wake a worker
 // with a task, or wake a waiter.
 type handoff struct {
-	w    *worker
-	task func()
-	wt   *waiter
+	w       *worker
+	task    func()
+	wt      *waiter
+	resumed bool // wt waits in Reacquire
 }
 
 func (h handoff) do() {
@@ -223,6 +227,7 @@ func (h handoff) do() {
 
 // releaseLocked passes on a slot held inline.
 func (p *Pool) releaseLocked() handoff {
+	resumed := p.resumed.len() > 0 // then popLocked takes from it
 	e, ok := p.popLocked()
 	switch {
 	case !ok:
@@ -232,7 +237,7 @@ func (p *Pool) releaseLocked() handoff {
 	case e.w != nil:
 		e.w.state = waiterGranted
 		p.settleLocked(0) // the slot stays inline, with another holder
-		return handoff{wt: e.w}
+		return handoff{wt: e.w, resumed: resumed}
 	default:
 		p.settleLocked(inlineToWorker)
 		return handoff{w: p.dispatchLocked(), task: e.task}
