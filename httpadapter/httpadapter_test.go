@@ -270,21 +270,28 @@ func TestStreaming(t *testing.T) {
 	testStreaming(t, e, next, 1)
 }
 
+// newEnvHTTP2 is newEnv over TLS, where the server and its client speak HTTP/2.
+func newEnvHTTP2(t *testing.T, workers int, mk func(s *continuation.Scheduler) http.Handler) *env {
+	t.Helper()
+	e := &env{p: pool.New(workers)}
+	e.s = continuation.NewScheduler(e.p)
+	e.srv = httptest.NewUnstartedServer(mk(e.s))
+	e.srv.EnableHTTP2 = true
+	e.srv.StartTLS()
+	e.client = e.srv.Client()
+	t.Cleanup(func() {
+		e.client.CloseIdleConnections()
+		e.srv.Close()
+		require.NoError(t, e.s.Shutdown(context.Background()))
+		require.NoError(t, e.p.Shutdown(context.Background()))
+	})
+	return e
+}
+
 func TestHTTP2(t *testing.T) {
 	next := make(chan *future.Future[string], 1)
-	p := pool.New(1)
-	s := continuation.NewScheduler(p)
-	srv := httptest.NewUnstartedServer(New(s, streamHandler(next)))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	client := srv.Client()
-	defer func() {
-		client.CloseIdleConnections()
-		srv.Close()
-		require.NoError(t, s.Shutdown(context.Background()))
-		require.NoError(t, p.Shutdown(context.Background()))
-	}()
-	testStreaming(t, &env{p: p, s: s, srv: srv, client: client}, next, 2)
+	e := newEnvHTTP2(t, 1, func(s *continuation.Scheduler) http.Handler { return New(s, streamHandler(next)) })
+	testStreaming(t, e, next, 2)
 }
 
 func TestWrap(t *testing.T) {

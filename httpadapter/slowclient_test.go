@@ -261,24 +261,15 @@ func TestIOFromAnotherGoroutine(t *testing.T) {
 // TestHijackOverHTTP2: the writer's Hijack fails over HTTP/2, and the response has then not
 // begun: the handler's error is answered.
 func TestHijackOverHTTP2(t *testing.T) {
-	p := pool.New(1)
-	s := continuation.NewScheduler(p)
-	srv := httptest.NewUnstartedServer(New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
-		if _, _, err := w.(http.Hijacker).Hijack(); err != nil {
-			return &StatusError{Code: http.StatusNotImplemented, Err: err}
-		}
-		return nil
-	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	client := srv.Client()
-	defer func() {
-		client.CloseIdleConnections()
-		srv.Close()
-		require.NoError(t, s.Shutdown(context.Background()))
-		require.NoError(t, p.Shutdown(context.Background()))
-	}()
-	resp, err := client.Get(srv.URL)
+	e := newEnvHTTP2(t, 1, func(s *continuation.Scheduler) http.Handler {
+		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			if _, _, err := w.(http.Hijacker).Hijack(); err != nil {
+				return &StatusError{Code: http.StatusNotImplemented, Err: err}
+			}
+			return nil
+		})
+	})
+	resp, err := e.client.Get(e.srv.URL)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 2, resp.ProtoMajor)
