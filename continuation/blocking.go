@@ -7,11 +7,12 @@ package continuation
 //
 //   - Under [Run], Blocking gives the slot back, calls fn on the calling goroutine, and
 //     takes a slot again: no goroutine, no allocation. Uncontended, the round trip costs
-//     about as much as [pool.Pool.Release] and [pool.Pool.TryAcquire] and two clock reads.
+//     about 55 ns on a 2-core machine, most of it one clock read ([pool.Pool.Release] and
+//     [pool.Pool.Acquire] alone: 10 ns; [Await] of a [future.Go]: 2.3 µs).
 //   - Under [Spawn], the body's step ends and its worker is free; fn runs on the body's own
 //     goroutine, driven by a goroutine started for the purpose, which holds no slot; the
 //     body's next step starts on a worker once fn has returned. This costs a goroutine
-//     start and a hand-off to a worker and back, as much as [Await] of a [future.Go].
+//     start and a hand-off to a worker and back: about 1.2 µs and one allocation.
 //
 // Choose Blocking for one blocking call at a time: it is the cheapest way to make it. For
 // several calls that should run at once (a fan-out), start each with [future.Go] and
