@@ -307,6 +307,9 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 	if ctx == nil {
 		panic("continuation: nil Context")
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // an ended context starts nothing
+	}
 	c := &C{s: s, ctx: ctx}
 	c.cctx = bodyContext{ctx, c}
 	for _, opt := range opts {
@@ -368,7 +371,9 @@ func (s *Scheduler) refusedByPool(c *C, err error) error {
 //
 // If the continuation is refused, the future returned has already failed: with an error
 // that errors.Is [ErrOverloaded] when the alive bound is reached or the pool's queue of new
-// work is full, with [ErrClosed] once Shutdown has begun.
+// work is full, with [ErrClosed] once Shutdown has begun, with ctx's error if ctx has
+// ended. If ctx ends while the continuation waits for its first slot, the body never
+// starts: the future fails with ctx's error once a worker takes the continuation.
 //
 // The callbacks of the future returned (OnDone, AfterDone, and the combinators built on
 // them) run when the body returns, on the worker, as the end of the continuation's last
@@ -444,6 +449,12 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 		}
 		c.s.leave(c, how)
 	}()
+	if c.pull != nil { // Spawn: ctx may have ended while c was queued
+		if err = c.ctx.Err(); err != nil {
+			returned = true
+			return v, err
+		}
+	}
 	v, err = body(c)
 	returned = true
 	return v, err
@@ -501,8 +512,8 @@ func (c *C) wakeUp() {
 // none is free; see [WithPriority]), runs body while it holds it, and gives it back while
 // body awaits.
 //
-// Run refuses exactly as [Spawn] does and returns the same errors, and also ctx's error if
-// ctx ends while the caller waits for its first slot. A panic in body is recovered and
+// Run refuses exactly as [Spawn] does and returns the same errors, and ctx's error if ctx
+// has ended, or ends while the caller waits for its first slot: the body never starts. A panic in body is recovered and
 // returned as a *future.PanicError.
 //
 // Run from a body that is running, with its context (c.Context() or one made from it),

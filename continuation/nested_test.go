@@ -97,3 +97,28 @@ func TestRunFromGoroutineOfRunningBody(t *testing.T) {
 		require.Equal(t, 4, v)
 	})
 }
+
+// TestEndedContextStartsNothing: a context that has ended starts no body and takes no
+// slot, whether it ended before Run or Spawn or while a spawned continuation was queued.
+func TestEndedContextStartsNothing(t *testing.T) {
+	s, p := setup(t, 1)
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	body := func(*C) (int, error) { ran = true; return 1, nil }
+	_, err := Run(s, ended, body)
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = get(t, Spawn(s, ended, body))
+	require.ErrorIs(t, err, context.Canceled)
+
+	release := occupy(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	f := Spawn(s, ctx, body) // queued behind the occupied slot
+	cancel()
+	release()
+	_, err = get(t, f)
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, ran, "no body started")
+	//lint:ignore SA1012 the nil context is the misuse under test
+	require.PanicsWithValue(t, "continuation: Shutdown called with a nil Context", func() { s.Shutdown(nil) })
+}

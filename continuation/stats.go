@@ -99,6 +99,9 @@ func (s *Scheduler) Snapshot() []Info {
 // context with a deadline). Calling Shutdown again waits again. The pool is not shut
 // down: do that after, with [pool.Pool.Shutdown].
 func (s *Scheduler) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		panic("continuation: Shutdown called with a nil Context")
+	}
 	s.closed.Store(true)
 	if s.alive.Load() == 0 {
 		s.drain.Do(func() { close(s.drained) })

@@ -366,6 +366,9 @@ func (p *Pool) admitLocked(q *ring, refuse, take uint64) (took bool, err error) 
 // by a goroutine that holds a slot, it cannot return nil before its ctx ends, since the
 // drain waits for that task or slot.
 func (p *Pool) Shutdown(ctx context.Context) error {
+	if ctx == nil {
+		panic("pool: Shutdown called with a nil Context")
+	}
 	p.mu.Lock()
 	p.state.Or(closedBit)
 	p.finishIfDrainedLocked()

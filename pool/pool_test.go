@@ -633,9 +633,27 @@ func TestAcquireWithDoneContextAndNoFreeSlot(t *testing.T) {
 	assert.ErrorIs(t, p.Acquire(ctx), context.Canceled)
 	assert.Zero(t, p.Stats().WaitingNew)
 	p.Release()
-	// With a free slot, a done context does not stop Acquire (as semaphore.Weighted).
-	require.NoError(t, p.Acquire(ctx))
+	// A done context never takes a slot, even a free one.
+	assert.ErrorIs(t, p.Acquire(ctx), context.Canceled)
+	assert.ErrorIs(t, p.AcquireAt(ctx, pool.High), context.Canceled)
+	assert.ErrorIs(t, p.AcquireAt(ctx, pool.Low), context.Canceled)
+	assert.Zero(t, p.Stats().Busy)
+	shutdown(t, p)
+}
+
+// TestNilContextPanicsBeforeLocking: a nil context is named, and leaves the pool usable.
+func TestNilContextPanicsBeforeLocking(t *testing.T) {
+	p := pool.New(1)
+	require.NoError(t, p.Acquire(context.Background())) // busy: Acquire would queue
+	//lint:ignore SA1012 the nil context is the misuse under test
+	require.PanicsWithValue(t, "pool: Acquire called with a nil Context", func() { p.Acquire(nil) })
+	//lint:ignore SA1012 the nil context is the misuse under test
+	require.PanicsWithValue(t, "pool: AcquireAt called with a nil Context", func() { p.AcquireAt(nil, pool.High) })
+	//lint:ignore SA1012 the nil context is the misuse under test
+	require.PanicsWithValue(t, "pool: Shutdown called with a nil Context", func() { p.Shutdown(nil) })
 	p.Release()
+	require.NoError(t, p.Submit(func() {}))
+	require.Zero(t, p.Stats().WaitingNew)
 	shutdown(t, p)
 }
 

@@ -25,15 +25,19 @@ const (
 // not run ahead of the goroutines outside the pool that were runnable before it.
 //
 // Acquire returns [ErrClosed] if [Pool.Shutdown] has begun, [ErrFull] if it would have to
-// wait and the queue of new work is at its bound, and ctx.Err() if ctx ends before a slot
-// comes: then the caller holds no slot and no slot is lost. Like semaphore.Weighted, it
-// may succeed when ctx is already done if a slot is free.
+// wait and the queue of new work is at its bound, and ctx.Err() if ctx has ended, or ends
+// before a slot comes: then the caller holds no slot and no slot is lost. A ctx already
+// done never takes a slot, even a free one (as with semaphore.Weighted since x/sync
+// v0.11).
 //
-// When a slot is free, Acquire takes it without a lock and without looking at ctx; a
-// waiting Acquire costs no allocation in steady state, and a ctx that can never end (whose
-// Done returns nil) costs nothing more. A task, or a holder of a slot, that calls Acquire
+// When a slot is free, Acquire takes it without a lock, after one ctx.Err(); a waiting
+// Acquire costs no allocation in steady state, and a ctx that can never end (whose Done
+// returns nil) costs nothing more. Acquire panics if ctx is nil, before taking any lock. A task, or a holder of a slot, that calls Acquire
 // waits for a second slot: if every slot is held by such callers, they wait forever.
 func (p *Pool) Acquire(ctx context.Context) error {
+	if err := ctxErr(ctx, "Acquire"); err != nil {
+		return err
+	}
 	if p.takeFree(closedBit) { // the fast path, without AcquireAt's checks of pr
 		return nil
 	}
@@ -45,9 +49,12 @@ func (p *Pool) Acquire(ctx context.Context) error {
 // priority. With priority [Low] it yields the processor once first, even when a slot is
 // free.
 //
-// AcquireAt panics if pr is not a [Priority] this package defines.
+// AcquireAt panics if ctx is nil or pr is not a [Priority] this package defines.
 func (p *Pool) AcquireAt(ctx context.Context, pr Priority) error {
 	q := p.lane(pr)
+	if err := ctxErr(ctx, "AcquireAt"); err != nil {
+		return err
+	}
 	if pr == Low {
 		runtime.Gosched() // see Low; before taking a slot, which would sit idle meanwhile
 	}
@@ -55,6 +62,15 @@ func (p *Pool) AcquireAt(ctx context.Context, pr Priority) error {
 		return nil
 	}
 	return p.acquireSlow(ctx, q)
+}
+
+// ctxErr returns ctx's error, or panics, naming the method, if ctx is nil: a nil ctx must
+// be caught before any lock is taken.
+func ctxErr(ctx context.Context, method string) error {
+	if ctx == nil {
+		panic("pool: " + method + " called with a nil Context")
+	}
+	return ctx.Err()
 }
 
 // acquireSlow is AcquireAt once no slot was free: the caller queues in q.
