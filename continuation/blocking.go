@@ -20,9 +20,9 @@ package continuation
 //
 // Blocking does not look at c's context: fn should take it (c.Context()) if it can end
 // early. [Scheduler.Shutdown] cannot stop fn when it gives up: the body sees ErrStopped at
-// its next Await. While fn runs, [Scheduler.Stats] and [Scheduler.Snapshot] count c as suspended. A
-// panic in fn is the body's panic: it goes through the body's deferred calls, which run
-// after c has taken a slot again.
+// its next Await. While fn runs, [Scheduler.Stats] and [Scheduler.Snapshot] count c as
+// suspended. A panic in fn is the body's panic: it goes through the body's deferred calls,
+// which run after c has taken a slot again.
 //
 // Like Await, Blocking may be called only by the body, on its own goroutine: another
 // goroutine holds none of c's slot and has none to give back (a goroutine the body started

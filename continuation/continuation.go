@@ -92,9 +92,9 @@ var (
 	// Every later Await returns it at once: the body must return.
 	ErrStopped = errors.New("continuation: stopped by scheduler shutdown")
 
-	// ErrNested is what Run returns, at once, when its context is that of a body that is
-	// running (c.Context() or a context made from it): Run would wait for a slot while the
-	// body holds one, and on a pool whose slots are all held so, wait forever.
+	// ErrNested is what Run returns, at once, when it is called from a body's step with
+	// that body's context (c.Context() or a context made from it): Run would wait for a
+	// slot while the body holds one, and on a pool whose slots are all held so, forever.
 	ErrNested = errors.New("continuation: Run called from a running body, with its context: " +
 		"it would wait for a slot while the body holds one; call it within continuation.Blocking, " +
 		"or use Spawn and Await")
@@ -261,16 +261,24 @@ func nested(ctx context.Context) bool {
 	return ok && inStep()
 }
 
-// Function names on a stack that say where its goroutine is (generic ones end in "[...]").
+// Names of functions whose frames on a stack say where its goroutine is, without type
+// parameters (a generic function's frames are named name[...]).
 var (
-	runBodyName  = funcName(runBody[struct{}])  // a body's step
-	blockingName = funcName(Blocking[struct{}]) // a body's blocking section: no slot held
+	runBodyName  string // a body's step
+	blockingName string // a body's blocking section: no slot held
+	awaitName    string // a body's wait: no slot held
 )
+
+func init() { // not initializers: the watchdog, which reads them, is reachable from these
+	runBodyName = funcName(runBody[struct{}])
+	blockingName = funcName(Blocking[struct{}])
+	awaitName = funcName((*C).Await)
+}
 
 func funcName(f any) string {
 	name := runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name()
 	name, _, _ = strings.Cut(name, "[")
-	return name + "["
+	return name
 }
 
 // inStep reports whether the calling goroutine runs a step of a body and holds its slot:
@@ -513,8 +521,8 @@ func (c *C) wakeUp() {
 // body awaits.
 //
 // Run refuses exactly as [Spawn] does and returns the same errors, and ctx's error if ctx
-// has ended, or ends while the caller waits for its first slot: the body never starts. A panic in body is recovered and
-// returned as a *future.PanicError.
+// has ended, or ends while the caller waits for its first slot: the body never starts. A
+// panic in body is recovered and returned as a *future.PanicError.
 //
 // Run from a body that is running, with its context (c.Context() or one made from it),
 // returns [ErrNested] at once: it would wait for a slot while the body holds one, and on a
@@ -522,10 +530,9 @@ func (c *C) wakeUp() {
 // [Blocking] (the body's slot is then given back while the inner Run waits and runs), or
 // start the inner body with [Spawn] and [Await] it. A goroutine that the body started may
 // Run with the body's context: it holds no slot. A Run called with another context from
-// a body (the request's
-// context, in an httpadapter handler), or from a task of the pool, waits for a slot while
-// it holds one, and on a pool whose every slot is held so, until its context ends: the
-// step budget's report names it (see [WithStepBudget]).
+// a body (the request's context, in an httpadapter handler), or from a task of the pool,
+// waits for a slot while it holds one, and on a pool whose every slot is held so, until
+// its context ends: the step budget's report names it (see [WithStepBudget]).
 func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opts ...SpawnOption) (T, error) {
 	if body == nil {
 		panic("continuation: Run called with a nil body")

@@ -56,7 +56,7 @@ func WithMaxAlive(n int) Option {
 // 8... d while it goes on. A step that ends before the watchdog sees it past d is not
 // counted. Time spent suspended, in [Blocking] or waiting for a slot never counts.
 //
-// The watchdog is a timer armed while continuations are alive; it keeps no goroutine.
+// The watchdog is a timer armed while steps run; it keeps no goroutine.
 // Zero turns it off. The default is [DefaultStepBudget]. WithStepBudget panics if d is
 // negative.
 func WithStepBudget(d time.Duration) Option {

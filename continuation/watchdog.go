@@ -144,9 +144,8 @@ func stepStacks() []string {
 	}
 	stacks := []string{}
 	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
-		if bytes.Contains(g, []byte("/continuation.runBody[")) &&
-			!bytes.Contains(g, []byte("/continuation.(*C).Await(")) &&
-			!bytes.Contains(g, []byte("/continuation.Blocking[")) {
+		if bytes.Contains(g, []byte(runBodyName)) &&
+			!bytes.Contains(g, []byte(awaitName)) && !bytes.Contains(g, []byte(blockingName)) {
 			stacks = append(stacks, string(g))
 		}
 	}

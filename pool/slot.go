@@ -27,13 +27,13 @@ const (
 // Acquire returns [ErrClosed] if [Pool.Shutdown] has begun, [ErrFull] if it would have to
 // wait and the queue of new work is at its bound, and ctx.Err() if ctx has ended, or ends
 // before a slot comes: then the caller holds no slot and no slot is lost. A ctx already
-// done never takes a slot, even a free one (as with semaphore.Weighted since x/sync
-// v0.11).
+// done never takes a slot, even a free one.
 //
 // When a slot is free, Acquire takes it without a lock, after one ctx.Err(); a waiting
 // Acquire costs no allocation in steady state, and a ctx that can never end (whose Done
-// returns nil) costs nothing more. Acquire panics if ctx is nil, before taking any lock. A task, or a holder of a slot, that calls Acquire
-// waits for a second slot: if every slot is held by such callers, they wait forever.
+// returns nil) costs nothing more. A task, or a holder of a slot, that calls Acquire waits
+// for a second slot: if every slot is held by such callers, they wait forever. Acquire
+// panics if ctx is nil, before it takes any lock.
 func (p *Pool) Acquire(ctx context.Context) error {
 	if err := ctxErr(ctx, "Acquire"); err != nil {
 		return err
