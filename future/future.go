@@ -174,6 +174,7 @@ func Go[T any](ctx context.Context, fn func(context.Context) (T, error)) *Future
 					err = errGoexit
 				}
 			}
+			cancel() // before settling: whoever sees the result sees fn's context ended
 			f.settle(v, err)
 		}()
 		v, err = fn(ctx)
