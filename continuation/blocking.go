@@ -77,11 +77,16 @@ func (c *C) rehold() {
 // read.
 func (c *C) reacquire() {
 	s := c.s
+	c.holding = true
 	if !s.pool.TryAcquire() {
 		c.setState(Queued, s.now())
-		s.pool.Reacquire()
+		if s.pool.Reacquire() != nil {
+			// The pool finished its Shutdown: no slot will be free again. The body goes on
+			// without one, and its Awaits return ErrStopped (see resume).
+			c.holding = false
+			s.abandon()
+		}
 	}
-	c.holding = true
 	c.setState(Running, s.now())
 	s.watch()
 }
@@ -93,5 +98,5 @@ func (c *C) runBlocking() {
 		return // cannot happen: rehold yields even when fn panics; kept for safety
 	}
 	c.setState(Queued, c.s.now())
-	c.s.pool.Resume(c.step)
+	c.resume()
 }

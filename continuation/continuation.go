@@ -113,6 +113,7 @@ type Scheduler struct {
 	epoch    time.Time     // times are kept as nanoseconds since epoch (monotonic)
 	shards   []shard       // the registry of alive continuations
 	drained  chan struct{} // closed once closed and alive == 0
+	closing  chan struct{} // closed when Shutdown begins: what Closing returns
 	stopping chan struct{} // closed when Shutdown gives up, for Run's waits
 
 	errTooMany, errQueueFull error // what refused continuations fail with
@@ -127,8 +128,9 @@ type Scheduler struct {
 
 	closed   atomic.Bool // Shutdown began
 	gaveUp   atomic.Bool // Shutdown gave up: every Await returns ErrStopped
-	drain    sync.Once
-	stopOnce sync.Once
+	drain     sync.Once
+	closeOnce sync.Once
+	stopOnce  sync.Once
 
 	refused, overruns atomic.Int64
 }
@@ -150,6 +152,7 @@ func NewScheduler(p *pool.Pool, opts ...Option) *Scheduler {
 		logger:   o.logger,
 		epoch:    time.Now(),
 		drained:  make(chan struct{}),
+		closing:  make(chan struct{}),
 		stopping: make(chan struct{}),
 		errTooMany: fmt.Errorf("%w: the limit of %d alive continuations is reached",
 			ErrOverloaded, o.maxAlive),
@@ -506,12 +509,23 @@ func (c *C) wakeUp() {
 		case Suspended:
 			if c.state.CompareAndSwap(uint32(Suspended), uint32(Queued)) {
 				c.since.Store(c.s.now())
-				c.s.pool.Resume(c.step)
+				c.resume()
 				return
 			}
 		default:
 			return
 		}
+	}
+}
+
+// resume hands a spawned continuation back to the pool to go on. If the pool has finished
+// its Shutdown (it was shut down before the scheduler), no slot will ever be free: the
+// scheduler gives up on all its continuations, and this one goes on at once on a
+// goroutine of its own, where its Awaits return ErrStopped, until its body returns.
+func (c *C) resume() {
+	if err := c.s.pool.Resume(c.step); err != nil {
+		c.s.abandon()
+		go c.step()
 	}
 }
 

@@ -3,6 +3,7 @@ package continuation
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 )
@@ -91,26 +92,68 @@ func (s *Scheduler) Snapshot() []Info {
 	return infos
 }
 
-// Shutdown refuses new continuations (Spawn and Run fail with [ErrClosed]) and waits for
-// the alive ones to end. If ctx ends first, the scheduler gives up on them: every suspended
-// continuation is resumed with [ErrStopped], every later Await of any of them returns it,
-// and Shutdown returns ctx's error once they have all ended. Giving up cannot stop code
-// that runs: a step, or the fn of a [Blocking] call, goes on until it returns (give fn a
-// context with a deadline). Calling Shutdown again waits again. The pool is not shut
-// down: do that after, with [pool.Pool.Shutdown].
+// Shutdown refuses new continuations (Spawn and Run fail with [ErrClosed]), closes the
+// channel [Scheduler.Closing] returns, so that long-lived bodies (event streams, long
+// polls) finish, and waits for the alive continuations to end. It returns nil once they
+// have all ended.
+//
+// If ctx ends first, Shutdown gives up on them and returns at once, as
+// [net/http.Server.Shutdown] does: every suspended continuation is resumed with
+// [ErrStopped], every later Await of any of them returns it, and the error returned wraps
+// ctx's error and counts the continuations it gave up on. Those end on their own from then
+// on: a body woken with ErrStopped should return at once, but giving up cannot stop code
+// that runs, a step or the fn of a [Blocking] call (give fn a context with a deadline). A
+// later Shutdown waits for them again.
+//
+// The pool is not shut down: do that after, with [pool.Pool.Shutdown]. In the other order,
+// the continuations still alive when the pool has finished its drain end as if this
+// Shutdown had given up: each goes on without a slot, its Awaits return ErrStopped, and
+// its body returns. For an HTTP server, httpadapter.Shutdown does the whole sequence.
+//
+// Shutdown may be called any number of times, from any goroutine. It panics if ctx is nil.
 func (s *Scheduler) Shutdown(ctx context.Context) error {
 	if ctx == nil {
 		panic("continuation: Shutdown called with a nil Context")
 	}
-	s.closed.Store(true)
-	if s.alive.Load() == 0 {
-		s.drain.Do(func() { close(s.drained) })
-	}
+	s.close()
 	select {
 	case <-s.drained:
 		return nil
 	case <-ctx.Done():
 	}
+	n := s.alive.Load() // before the wake-ups, which end some of them at once
+	if n == 0 {
+		return nil // the last one ended meanwhile
+	}
+	s.giveUp()
+	return fmt.Errorf("continuation: Shutdown gave up on %d alive %s: %w",
+		n, plural(n, "continuation", "continuations"), ctx.Err())
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Closing returns a channel that is closed when [Scheduler.Shutdown] begins. A body that
+// would otherwise wait long (a stream of events, a long poll) checks it between its
+// steps, or selects on it within a [Blocking] call, to finish early: Shutdown waits for it.
+func (s *Scheduler) Closing() <-chan struct{} { return s.closing }
+
+// close refuses new continuations from now on and tells the alive ones.
+func (s *Scheduler) close() {
+	s.closed.Store(true)
+	s.closeOnce.Do(func() { close(s.closing) })
+	if s.alive.Load() == 0 {
+		s.drain.Do(func() { close(s.drained) })
+	}
+}
+
+// giveUp resumes every suspended continuation with ErrStopped, and makes every later Await
+// return it.
+func (s *Scheduler) giveUp() {
 	s.stopOnce.Do(func() {
 		s.gaveUp.Store(true)
 		close(s.stopping) // wakes Run's waits
@@ -124,6 +167,13 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 			w()
 		}
 	})
-	<-s.drained
-	return ctx.Err()
+}
+
+// abandon is Shutdown giving up at once, for when the pool has finished its drain: no
+// continuation can take a slot again.
+func (s *Scheduler) abandon() {
+	s.close()
+	if !s.gaveUp.Load() { // else giving up is done, or under way and may be what calls us
+		s.giveUp()
+	}
 }

@@ -31,8 +31,10 @@
 //     Nothing the pool started outlives it.
 //   - A task that calls runtime.Goexit ends its own goroutine, not the worker: a new
 //     goroutine takes the worker's place.
-//   - Misuse panics with a message that names it: a nil task, [Pool.Release] without a held
-//     slot, [Pool.Resume] or [Pool.Reacquire] after Shutdown finished, fewer than 1 worker.
+//   - Misuse panics with a message that names it: a nil task or context, [Pool.Release]
+//     without a held slot, fewer than 1 worker.
+//   - Work coming back after Shutdown finished, which has no worker left to run it, is
+//     refused with an error ([Pool.Resume], [Pool.Reacquire]): its owner ends it.
 //
 // The pool starts its W workers in [New], and no other goroutine but the one that takes the
 // place of a worker whose task called runtime.Goexit.
@@ -71,8 +73,13 @@ var (
 	ErrFull = errors.New("pool: full")
 
 	// ErrClosed is returned by [Pool.Submit] and [Pool.Acquire] once [Pool.Shutdown] has
-	// begun.
+	// begun, and matched (errors.Is) by what [Pool.Resume] and [Pool.Reacquire] return once
+	// it has finished.
 	ErrClosed = errors.New("pool: closed")
+
+	// errFinished is what Resume and Reacquire return once the drain has finished: the work
+	// coming back has no slot to run in, and its owner must end it some other way.
+	errFinished = fmt.Errorf("%w: Shutdown finished, no slot will be free again", ErrClosed)
 )
 
 // Priority orders new work in the queue of a [Pool]: a freed slot goes to resumed work
@@ -305,11 +312,15 @@ func (p *Pool) newLenLocked() int {
 
 // Resume queues task as admitted work coming back: it runs on a worker as soon as a slot
 // is free, before any queued new work, after older resumed work. Resume never blocks and is
-// never refused, during a drain included.
+// never refused while the pool runs, during a drain included: it returns nil.
 //
-// Resume panics if task is nil, and with "pool: Resume after Shutdown finished" once
-// [Pool.Shutdown] has drained the pool.
-func (p *Pool) Resume(task func()) {
+// Once [Pool.Shutdown] has finished the drain, no worker is left: Resume returns an error
+// that matches [ErrClosed], and task will never run. A caller that keeps work out of the
+// pool, such as a suspended continuation, then ends that work itself (see the
+// continuation package's Shutdown).
+//
+// Resume panics if task is nil.
+func (p *Pool) Resume(task func()) error {
 	if task == nil {
 		panic("pool: Resume called with a nil task")
 	}
@@ -318,17 +329,18 @@ func (p *Pool) Resume(task func()) {
 	switch {
 	case err != nil:
 		p.mu.Unlock()
-		panic("pool: Resume after Shutdown finished")
+		return errFinished
 	case took:
 		w := p.dispatchLocked()
 		p.stats.Resumed++
 		p.mu.Unlock()
 		w.next <- task
-		return
+		return nil
 	}
 	p.resumed.push(entry{task: task})
 	p.stats.Resumed++
 	p.mu.Unlock()
+	return nil
 }
 
 // admitLocked takes a free slot for an entry bound for q, adding take to the state (took
@@ -359,8 +371,10 @@ func (p *Pool) admitLocked(q *ring, refuse, take uint64) (took bool, err error) 
 // Shutdown refuses new work from now on ([Pool.Submit] and [Pool.Acquire] return
 // [ErrClosed]) and drains the pool: everything queued runs, waiting Acquire and Reacquire
 // callers get their slot, work resumed meanwhile runs too, slot holders release, and the
-// workers exit. Shutdown returns nil once the last worker has exited, or ctx.Err() if ctx
-// ends first; the drain goes on regardless, and a later Shutdown waits for it again.
+// workers exit. Shutdown returns nil once the last worker has exited. If ctx ends first it
+// returns at once, with an error that wraps ctx.Err() and counts the slots still held and
+// the work still queued; the drain goes on regardless, and a later Shutdown waits for it
+// again.
 //
 // Shutdown may be called any number of times, from any goroutine. Called from a task, or
 // by a goroutine that holds a slot, it cannot return nil before its ctx ends, since the
@@ -382,8 +396,18 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 	case <-p.done:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	st := p.Stats()
+	return fmt.Errorf("pool: Shutdown stopped waiting with %d %s held and %d queued: %w",
+		st.Busy, plural(st.Busy, "slot", "slots"),
+		st.QueuedNew+st.QueuedResumed+st.WaitingNew+st.WaitingResumed, ctx.Err())
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // Stats returns a consistent snapshot of the pool's gauges and counters (see [Stats]). It

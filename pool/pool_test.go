@@ -93,8 +93,10 @@ func TestAfterShutdownFinished(t *testing.T) {
 
 	assert.ErrorIs(t, p.Submit(func() {}), pool.ErrClosed)
 	assert.ErrorIs(t, p.Acquire(context.Background()), pool.ErrClosed)
-	assert.PanicsWithValue(t, "pool: Resume after Shutdown finished", func() { p.Resume(func() {}) })
-	assert.PanicsWithValue(t, "pool: Reacquire after Shutdown finished", p.Reacquire)
+	// Work coming back has no worker left: it is refused, not lost in a queue, and the
+	// caller holds no slot after a refused Reacquire.
+	assert.ErrorIs(t, p.Resume(func() { t.Error("a task resumed after the drain ran") }), pool.ErrClosed)
+	assert.ErrorIs(t, p.Reacquire(), pool.ErrClosed)
 	assert.PanicsWithValue(t, "pool: Release without a held slot", p.Release)
 	assert.NoError(t, p.Shutdown(context.Background()), "second Shutdown")
 	assert.Equal(t, pool.Stats{Workers: 2}, p.Stats(), "ErrClosed is not counted as refused")
@@ -144,11 +146,16 @@ func TestOrder(t *testing.T) {
 		require.NoError(t, p.Submit(r.task("new 1")))
 		p.Resume(r.task("resumed 1"))
 		inline("acquire 1", acquire)
-		inline("reacquire 1", p.Reacquire)
+		reacquire := func() {
+			if err := p.Reacquire(); err != nil {
+				panic(err)
+			}
+		}
+		inline("reacquire 1", reacquire)
 		require.NoError(t, p.Submit(r.task("new 2")))
 		p.Resume(r.task("resumed 2"))
 		inline("acquire 2", acquire)
-		inline("reacquire 2", p.Reacquire)
+		inline("reacquire 2", reacquire)
 		require.NoError(t, p.Submit(r.task("new 3")))
 
 		s := p.Stats()
@@ -389,11 +396,13 @@ func TestShutdownContextEndsFirst(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		start := time.Now()
-		assert.ErrorIs(t, p.Shutdown(ctx), context.DeadlineExceeded)
+		err := p.Shutdown(ctx)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.ErrorContains(t, err, "1 slot held", "what it gave up on is counted")
 		assert.Equal(t, time.Second, time.Since(start))
 
 		var ran atomic.Bool
-		p.Resume(func() { ran.Store(true) }) // the pool still drains
+		assert.NoError(t, p.Resume(func() { ran.Store(true) })) // the pool still drains
 		go func() {
 			time.Sleep(time.Minute)
 			p.Release()
@@ -848,7 +857,7 @@ func TestAcquireAfterWaitYields(t *testing.T) {
 		if trial(func() { require.NoError(t, p.Acquire(context.Background())) }) {
 			afterAcquire++
 		}
-		if trial(p.Reacquire) {
+		if trial(func() { require.NoError(t, p.Reacquire()) }) {
 			afterReacquire++
 		}
 		if free(func() { require.NoError(t, p.AcquireAt(context.Background(), pool.Low)) }) {

@@ -131,13 +131,14 @@ func (p *Pool) acquireSlow(ctx context.Context, q *ring) error {
 // coming back, and returns once the caller holds it; the caller must call [Pool.Release]
 // when done. If no slot is free the caller waits in the resume queue, in FIFO order with
 // resumed tasks and before all new work. Reacquire is never refused while the pool runs,
-// during a drain included.
+// during a drain included: it returns nil.
 //
-// Reacquire panics with "pool: Reacquire after Shutdown finished" once [Pool.Shutdown] has
-// drained the pool.
-func (p *Pool) Reacquire() {
+// Once [Pool.Shutdown] has finished the drain, Reacquire returns at once with an error that
+// matches [ErrClosed], and the caller holds no slot: it must not Release. The caller goes
+// on without one, or ends its work (the continuation package does so, see its Shutdown).
+func (p *Pool) Reacquire() error {
 	if p.takeFree(finishedBit) {
-		return
+		return nil
 	}
 	w := p.waiters.Get().(*waiter) // taken before locking: it may allocate
 	p.mu.Lock()
@@ -146,15 +147,16 @@ func (p *Pool) Reacquire() {
 		p.mu.Unlock()
 		p.waiters.Put(w)
 		if err != nil {
-			panic("pool: Reacquire after Shutdown finished")
+			return errFinished
 		}
-		return
+		return nil
 	}
 	p.resumed.push(entry{w: w})
 	p.waitingResumed++
 	p.mu.Unlock()
 	<-w.ready
 	p.recycle(w) // no yield: admitted work coming back goes first, in Go's scheduler too
+	return nil
 }
 
 // TryAcquire takes a free slot for the calling goroutine, with the priority of new work,

@@ -1,0 +1,150 @@
+package continuation
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/pool"
+)
+
+// TestShutdownReturnsWhenContextEnds: Shutdown returns when its context ends, as
+// http.Server.Shutdown does, even while a body runs code it cannot interrupt, and counts
+// what it gave up on; a later Shutdown waits for that body.
+func TestShutdownReturnsWhenContextEnds(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(1)
+			s := NewScheduler(p)
+			gate := make(chan struct{})
+			done := m.start(s, context.Background(), func(c *C) (int, error) {
+				_, err := Blocking(c, func() (int, error) { <-gate; return 0, nil })
+				if err != nil {
+					return 0, err
+				}
+				return 0, c.Await(future.Ready(1)) // after the give-up: ErrStopped
+			})
+			synctest.Wait()
+
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := s.Shutdown(ctx)
+			require.Equal(t, 100*time.Millisecond, time.Since(start), "Shutdown returned when its context ended")
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.ErrorContains(t, err, "gave up on 1 alive continuation:")
+			require.Equal(t, 1, s.Stats().Alive, "the body still runs")
+
+			close(gate)
+			_, err = done.Await(context.Background())
+			require.ErrorIs(t, err, ErrStopped)
+			require.NoError(t, s.Shutdown(context.Background()), "a later Shutdown waits for it")
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	})
+}
+
+// TestPoolShutDownFirst: shutting the pool down before the scheduler (the wrong order)
+// crashes nothing and loses nothing. The pool's drain finishes while continuations are
+// suspended or in Blocking; when they wake they find no slot, and end as the scheduler's
+// give-up ends them: their Awaits return ErrStopped, and every one ends.
+func TestPoolShutDownFirst(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(2)
+			s := NewScheduler(p)
+			slow, resolve := future.New[int]()
+			never, _ := future.New[int]()
+			gate := make(chan struct{})
+			var results []*future.Future[int]
+			for range 5 {
+				results = append(results, m.start(s, context.Background(), func(c *C) (int, error) {
+					return Await(c, slow)
+				}))
+				results = append(results, m.start(s, context.Background(), func(c *C) (int, error) {
+					return Await(c, never) // woken only by the give-up
+				}))
+				results = append(results, m.start(s, context.Background(), func(c *C) (int, error) {
+					v, err := Blocking(c, func() (int, error) { <-gate; return 7, nil })
+					if err != nil {
+						return 0, err
+					}
+					if err := c.Await(future.Ready(1)); err != nil {
+						return v, err
+					}
+					return v, nil
+				}))
+			}
+			synctest.Wait()
+			require.Equal(t, 15, s.Stats().Suspended)
+
+			require.NoError(t, p.Shutdown(context.Background()), "no slot is held: the drain finishes")
+			resolve(1, nil) // the first of them wakes and finds the pool gone
+			close(gate)
+			for i, f := range results {
+				v, err := f.Await(context.Background())
+				switch i % 3 {
+				case 0: // what it awaited settled: that wins, and the body goes on without a slot
+					require.NoError(t, err, "result %d", i)
+					require.Equal(t, 1, v)
+				default:
+					require.ErrorIs(t, err, ErrStopped, "result %d", i)
+				}
+			}
+			synctest.Wait()
+			require.Zero(t, s.Stats().Alive)
+			_, err := m.start(s, context.Background(), func(*C) (int, error) {
+				t.Error("a body started after the pool finished")
+				return 0, nil
+			}).Await(context.Background())
+			require.ErrorIs(t, err, ErrClosed)
+			require.NoError(t, s.Shutdown(context.Background()))
+		})
+	})
+}
+
+// TestClosing: Closing's channel is closed when Shutdown begins, and a body that selects on
+// it (within Blocking, holding no slot) finishes early, which Shutdown waits for.
+func TestClosing(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(1)
+			s := NewScheduler(p)
+			events := 0
+			done := m.start(s, context.Background(), func(c *C) (int, error) {
+				for {
+					closing, _ := Blocking(c, func() (bool, error) {
+						select {
+						case <-time.After(time.Second): // stands for the next event
+							return false, nil
+						case <-s.Closing():
+							return true, nil
+						}
+					})
+					if closing {
+						return events, nil
+					}
+					events++
+				}
+			})
+			time.Sleep(3500 * time.Millisecond)
+			select {
+			case <-s.Closing():
+				t.Fatal("Closing is closed before Shutdown")
+			default:
+			}
+			start := time.Now()
+			require.NoError(t, s.Shutdown(context.Background()))
+			require.Zero(t, time.Since(start), "the stream finished at once")
+			v, err := done.Await(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, 3, v)
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	})
+}
+
