@@ -126,8 +126,8 @@ type Scheduler struct {
 	alive atomic.Int64 // admitted and not ended, the alive bound's count
 	_     [56]byte
 
-	closed   atomic.Bool // Shutdown began
-	gaveUp   atomic.Bool // Shutdown gave up: every Await returns ErrStopped
+	closed    atomic.Bool // Shutdown began
+	gaveUp    atomic.Bool // Shutdown gave up: every Await returns ErrStopped
 	drain     sync.Once
 	closeOnce sync.Once
 	stopOnce  sync.Once

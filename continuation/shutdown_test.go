@@ -147,4 +147,3 @@ func TestClosing(t *testing.T) {
 		})
 	})
 }
-
