@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/gosuspend/suspend/continuation"
@@ -50,18 +51,23 @@ func main() {
 	s := continuation.NewScheduler(p)
 	srv := &http.Server{Addr: *addr, Handler: routes(s)}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGINT (Ctrl-C) and SIGTERM (kill, container stop) begin a graceful shutdown of the
+	// server, the scheduler and the pool, in that order; a second signal stops at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	shutdown := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stop()
+		grace, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		srv.Shutdown(shutdown) // then the scheduler, then the pool: see httpadapter's doc
-		s.Shutdown(shutdown)
-		p.Shutdown(shutdown)
+		shutdown <- httpadapter.Shutdown(grace, srv, s, p)
 	}()
 	log.Printf("listening on http://%s", *addr)
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+	if err := <-shutdown; err != nil { // ListenAndServe returned as it began: wait for the drain
 		log.Fatal(err)
 	}
 }

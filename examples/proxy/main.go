@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gosuspend/suspend/continuation"
@@ -83,18 +84,23 @@ func main() {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
 	srv := &http.Server{Addr: *addr, Handler: handler(s, client, *upstream)}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGINT (Ctrl-C) and SIGTERM (kill, container stop) begin a graceful shutdown of the
+	// server, the scheduler and the pool, in that order; a second signal stops at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	shutdown := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stop()
+		grace, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		srv.Shutdown(shutdown)
-		s.Shutdown(shutdown)
-		p.Shutdown(shutdown)
+		shutdown <- httpadapter.Shutdown(grace, srv, s, p)
 	}()
 	log.Printf("proxying http://%s to %s with %d workers", *addr, *upstream, *workers)
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+	if err := <-shutdown; err != nil { // ListenAndServe returned as it began: wait for the drain
 		log.Fatal(err)
 	}
 }

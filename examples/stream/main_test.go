@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -48,7 +51,7 @@ func readEvent(t *testing.T, rd *bufio.Reader) string {
 	}
 }
 
-func serve(t *testing.T, next source) *httptest.Server {
+func testServer(t *testing.T, next source) *httptest.Server {
 	p := pool.New(1)
 	s := continuation.NewScheduler(p)
 	srv := httptest.NewServer(handler(s, next))
@@ -71,7 +74,7 @@ func TestStreamWithCurl(t *testing.T) {
 		t.Skip("curl is not installed")
 	}
 	next, resolve, fs := controlled()
-	srv := serve(t, next)
+	srv := testServer(t, next)
 
 	cmd := exec.Command(curl, "--no-buffer", "--silent", "--show-error", srv.URL+"/events?n=3")
 	out, err := cmd.StdoutPipe()
@@ -94,7 +97,7 @@ func TestStreamWithCurl(t *testing.T) {
 }
 
 func TestStreamTicks(t *testing.T) {
-	srv := serve(t, ticks(0))
+	srv := testServer(t, ticks(0))
 	resp, err := srv.Client().Get(srv.URL + "/events?n=2")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -103,4 +106,27 @@ func TestStreamTicks(t *testing.T) {
 	require.Contains(t, readEvent(t, rd), "data: tick 1 at ")
 	require.Contains(t, readEvent(t, rd), "data: tick 2 at ")
 	srv.Client().CloseIdleConnections()
+}
+
+// TestShutdownEndsStreams runs the example as main does and shuts it down, as SIGTERM
+// does, while a stream waits for its next event: the stream ends at once with its
+// "shutdown" event, its client reads a whole response, and the shutdown finishes without
+// waiting out its grace period.
+func TestShutdownEndsStreams(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, signal := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, ln, time.Hour, time.Hour) }()
+
+	resp, err := http.Get("http://" + ln.Addr().String() + "/events?n=100")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	signal()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "the stream ended cleanly")
+	require.Equal(t, "event: shutdown\ndata: the server is shutting down\n\n", string(body))
+	require.NoError(t, <-served, "the shutdown finished well before its grace period")
+	http.DefaultClient.CloseIdleConnections()
 }
