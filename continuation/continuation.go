@@ -109,7 +109,7 @@ type Scheduler struct {
 	pool     *pool.Pool
 	maxAlive int
 	budget   time.Duration
-	logger   *slog.Logger
+	logger   *slog.Logger  // nil: the pool's, as it is when it logs
 	epoch    time.Time     // times are kept as nanoseconds since epoch (monotonic)
 	shards   []shard       // the registry of alive continuations
 	drained  chan struct{} // closed once closed and alive == 0
@@ -132,7 +132,10 @@ type Scheduler struct {
 	closeOnce sync.Once
 	stopOnce  sync.Once
 
-	refused, overruns atomic.Int64
+	// Ends outside any shard: continuations refused before they were entered in one.
+	refused [numOutcomes]atomic.Int64
+
+	overruns atomic.Int64
 }
 
 // NewScheduler returns a scheduler that runs continuations on p's slots. It starts no
@@ -141,7 +144,7 @@ func NewScheduler(p *pool.Pool, opts ...Option) *Scheduler {
 	if p == nil {
 		panic("continuation: NewScheduler called with a nil *pool.Pool")
 	}
-	o := options{maxAlive: DefaultMaxAlive, budget: DefaultStepBudget, logger: slog.Default()}
+	o := options{maxAlive: DefaultMaxAlive, budget: DefaultStepBudget}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
@@ -160,6 +163,16 @@ func NewScheduler(p *pool.Pool, opts ...Option) *Scheduler {
 		shards:       newShards(),
 	}
 	return s
+}
+
+// Logger returns the logger the scheduler logs to: the one given with [WithLogger], else
+// its pool's ([pool.Pool.Logger]), which is [slog.Default] as it is now unless the pool was
+// given one. The HTTP handlers of the httpadapter package use it when given none.
+func (s *Scheduler) Logger() *slog.Logger {
+	if s.logger != nil {
+		return s.logger
+	}
+	return s.pool.Logger()
 }
 
 func (s *Scheduler) now() int64 { return int64(time.Since(s.epoch)) }
@@ -319,6 +332,7 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 		panic("continuation: nil Context")
 	}
 	if err := ctx.Err(); err != nil {
+		s.refused[outcomeOf(ctx, err)].Add(1)
 		return nil, err // an ended context starts nothing
 	}
 	c := &C{s: s, ctx: ctx}
@@ -327,17 +341,17 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 		opt.applySpawn(c)
 	}
 	if s.closed.Load() {
-		s.refused.Add(1)
+		s.refused[closed].Add(1)
 		return nil, ErrClosed
 	}
 	if s.alive.Add(1) > int64(s.maxAlive) {
 		s.release()
-		s.refused.Add(1)
+		s.refused[overloaded].Add(1)
 		return nil, s.errTooMany
 	}
 	if s.closed.Load() { // Shutdown began meanwhile and may have seen our count
 		s.release()
-		s.refused.Add(1)
+		s.refused[closed].Add(1)
 		return nil, ErrClosed
 	}
 	now := s.now()
@@ -364,15 +378,14 @@ func (s *Scheduler) leave(c *C, how outcome) {
 
 // refusedByPool maps the pool's refusal of an admitted continuation to its error.
 func (s *Scheduler) refusedByPool(c *C, err error) error {
-	s.leave(c, refusedLate)
-	s.refused.Add(1)
 	switch {
 	case errors.Is(err, pool.ErrFull):
-		return s.errQueueFull
+		err = s.errQueueFull
 	case errors.Is(err, pool.ErrClosed):
-		return fmt.Errorf("%w: %w", ErrClosed, err)
-	}
-	return err // the context ended while waiting for a slot
+		err = fmt.Errorf("%w: %w", ErrClosed, err)
+	} // else the context ended while waiting for a slot
+	s.leave(c, outcomeOf(c.ctx, err))
+	return err
 }
 
 // Spawn starts body as a continuation on s and returns a future of its result. The body
@@ -435,7 +448,7 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, err error) {
 	returned := false
 	defer func() {
-		how := completed
+		var how outcome
 		switch {
 		case !returned:
 			if r := recover(); r != nil {
@@ -443,8 +456,8 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 			} else {
 				err, how = errGoexit, failed
 			}
-		case err != nil:
-			how = failed
+		default:
+			how = outcomeOf(c.ctx, err)
 		}
 		if c.pull == nil {
 			c.s.releaseInline(c)

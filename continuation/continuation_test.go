@@ -283,7 +283,7 @@ func TestAdmission(t *testing.T) {
 		_, err := get(t, m.start(s, context.Background(), wait))
 		require.ErrorIs(t, err, ErrOverloaded)
 		require.EqualError(t, err, "continuation: overloaded: the limit of 2 alive continuations is reached")
-		require.Equal(t, int64(1), s.Stats().Refused)
+		require.Equal(t, int64(1), s.Stats().Overloaded)
 
 		open(3, nil)
 		for _, f := range []*future.Future[int]{a, b} {
@@ -351,7 +351,8 @@ func TestQueueFull(t *testing.T) {
 		release()
 		st := s.Stats()
 		require.Zero(t, st.Alive, "a refused continuation is not alive")
-		require.Equal(t, int64(1), st.Refused)
+		require.Equal(t, int64(1), st.Overloaded)
+		require.Equal(t, int64(1), st.Ended())
 	})
 }
 

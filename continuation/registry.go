@@ -1,6 +1,8 @@
 package continuation
 
 import (
+	"context"
+	"errors"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -17,19 +19,44 @@ type shard struct {
 	mu   sync.Mutex
 	head C // sentinel of the ring of this shard's alive continuations; under mu
 
-	// Under mu: how the continuations of this shard ended.
-	completed, failed, panicked int64
+	// Under mu: how the continuations of this shard ended, by outcome.
+	ends [numOutcomes]int64
 }
 
-// outcome is how a continuation left the registry.
+// outcome is how a continuation ended: the cause it is counted under in Stats.
 type outcome uint8
 
 const (
-	refusedLate outcome = iota // admitted, then refused by the pool: counted as refused
-	completed
-	failed
-	panicked
+	completed  outcome = iota // the body returned a nil error
+	failed                    // the body returned another error, or called Goexit
+	panicked                  // the body panicked
+	cancelled                 // its context was cancelled, and it ended with that error
+	deadline                  // it ended with a deadline exceeded
+	stopped                   // it ended with ErrStopped: Shutdown gave up on it
+	overloaded                // refused: the alive bound, or the pool's queue was full
+	closed                    // refused: Shutdown had begun, or the pool was closed
+
+	numOutcomes = iota
 )
+
+// outcomeOf is the cause of an end with err, for a continuation whose context is ctx.
+func outcomeOf(ctx context.Context, err error) outcome {
+	switch {
+	case err == nil:
+		return completed
+	case errors.Is(err, ErrStopped):
+		return stopped
+	case errors.Is(err, ErrOverloaded):
+		return overloaded
+	case errors.Is(err, ErrClosed):
+		return closed
+	case errors.Is(err, context.DeadlineExceeded):
+		return deadline
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return cancelled
+	}
+	return failed
+}
 
 func newShards() []shard {
 	n := 1 << bits.Len(uint(4*runtime.GOMAXPROCS(0)-1)) // a power of two, 4 per core or more
@@ -60,15 +87,7 @@ func (sh *shard) remove(c *C, how outcome) {
 	sh.mu.Lock()
 	c.prev.next, c.next.prev = c.next, c.prev
 	c.prev, c.next = nil, nil
-	switch how {
-	case completed:
-		sh.completed++
-	case panicked:
-		sh.panicked++
-		sh.failed++
-	case failed:
-		sh.failed++
-	}
+	sh.ends[how]++
 	sh.mu.Unlock()
 }
 

@@ -2,6 +2,7 @@ package continuation
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -144,6 +145,58 @@ func TestClosing(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 3, v)
 			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	})
+}
+
+// TestEndsCountedByCause ends one continuation by each cause, under Spawn and Run: each
+// is counted once, under its cause, and the counts sum to the calls made.
+func TestEndsCountedByCause(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(1)
+			s := NewScheduler(p, WithMaxAlive(4))
+			bg := context.Background()
+			never, _ := future.New[int]()
+			await := func(c *C) (int, error) { return Await(c, never) }
+			var calls []*future.Future[int]
+			start := func(ctx context.Context, body func(*C) (int, error)) {
+				calls = append(calls, m.start(s, ctx, body))
+				synctest.Wait()
+			}
+
+			start(bg, func(*C) (int, error) { return 1, nil })                  // completed
+			start(bg, func(*C) (int, error) { return 0, errors.New("failed") }) // failed
+			start(bg, func(*C) (int, error) { panic("panicked") })              // panicked
+			gone, cancel := context.WithCancel(bg)
+			start(gone, await) // cancelled: the client goes away while it waits
+			cancel()
+			start(gone, await) // cancelled: the client was gone before it arrived
+			soon, cancel2 := context.WithTimeout(bg, time.Second)
+			defer cancel2()
+			start(soon, await) // deadline
+			time.Sleep(time.Second)
+			start(bg, await) // stopped, by the Shutdown below
+			start(bg, await)
+			start(bg, await)
+			start(bg, await)
+			start(bg, await) // overloaded: four are alive
+			shut, cancel3 := context.WithCancel(bg)
+			cancel3()
+			require.Error(t, s.Shutdown(shut)) // gives up on the four
+			start(bg, await)                   // closed
+			for _, f := range calls {
+				f.Await(bg)
+			}
+			synctest.Wait()
+
+			st := s.Stats()
+			require.Equal(t, Stats{
+				Completed: 1, Failed: 1, Panicked: 1, Cancelled: 2, Deadline: 1, Stopped: 4,
+				Overloaded: 1, Closed: 1,
+			}, st)
+			require.Equal(t, int64(len(calls)), st.Ended())
+			require.NoError(t, p.Shutdown(bg))
 		})
 	})
 }

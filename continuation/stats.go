@@ -11,17 +11,43 @@ import (
 // Stats counts what a scheduler has done and is doing. It is summed over the parts of the
 // scheduler's registry, each read under its lock: while continuations come and go, the
 // parts are read at slightly different moments.
+//
+// Every Spawn and Run call is counted once, by how it ended, or in Alive until it does;
+// so the counts sum to the calls made (once the calls under way have returned):
+//
+//	calls == Alive + Completed + Failed + Panicked + Cancelled + Deadline + Stopped +
+//		Overloaded + Closed
+//
+// A continuation refused at admission, or whose context ended before it started, is
+// counted by its error like one whose body returned that error.
 type Stats struct {
-	Alive     int // admitted and not ended: Running + Suspended + Queued
-	Running   int // holding a slot
-	Suspended int // waiting on what they await, holding no slot
-	Queued    int // waiting for a slot, to start or to resume
+	Alive     int `json:"alive"`     // admitted and not ended: Running + Suspended + Queued
+	Running   int `json:"running"`   // holding a slot
+	Suspended int `json:"suspended"` // waiting on what they await (or in Blocking), holding no slot
+	Queued    int `json:"queued"`    // waiting for a slot, to start or to resume
 
-	Completed    int64 // ended with a nil error
-	Failed       int64 // ended with an error, panics included
-	Panicked     int64 // ended with a panic (also counted in Failed)
-	Refused      int64 // refused at Spawn or Run: overloaded or closed
-	StepOverruns int64 // steps the watchdog saw holding their slot past the step budget
+	Completed int64 `json:"completed"` // ended with a nil error
+	Failed    int64 `json:"failed"`    // ended with an error counted under no other cause
+	Panicked  int64 `json:"panicked"`  // the body panicked (a *future.PanicError)
+	// Ended with context.Canceled once its context was cancelled: for a request, its
+	// client went away. Refused so at admission, or while queued, too.
+	Cancelled int64 `json:"cancelled"`
+	// Ended with an error that is context.DeadlineExceeded: its context's deadline, or
+	// one the body ran into and returned (over HTTP both are answered 504).
+	Deadline int64 `json:"deadline"`
+	Stopped  int64 `json:"stopped"` // ended with ErrStopped: Shutdown gave up on it
+
+	Overloaded int64 `json:"overloaded"` // refused with ErrOverloaded: the alive bound, or the pool's queue was full
+	Closed     int64 `json:"closed"`     // refused with ErrClosed: Shutdown had begun, or the pool had
+
+	StepOverruns int64 `json:"step_overruns"` // steps the watchdog saw holding their slot past the step budget
+}
+
+// Ended returns how many continuations have ended, by any cause: the sum of every count
+// of st but Alive's and StepOverruns.
+func (st Stats) Ended() int64 {
+	return st.Completed + st.Failed + st.Panicked + st.Cancelled + st.Deadline + st.Stopped +
+		st.Overloaded + st.Closed
 }
 
 // Info describes one alive continuation, as [Scheduler.Snapshot] lists it.
@@ -36,11 +62,15 @@ type Info struct {
 // in proportion to how many there are: it is meant for monitoring, not for hot paths.
 func (s *Scheduler) Stats() Stats {
 	var st Stats
+	var ends [numOutcomes]int64
+	for i := range ends {
+		ends[i] = s.refused[i].Load()
+	}
 	s.each(func(sh *shard, c *C) {
 		if c == nil {
-			st.Completed += sh.completed
-			st.Failed += sh.failed
-			st.Panicked += sh.panicked
+			for i, n := range sh.ends {
+				ends[i] += n
+			}
 			return
 		}
 		switch State(c.state.Load()) {
@@ -53,7 +83,9 @@ func (s *Scheduler) Stats() Stats {
 		}
 	})
 	st.Alive = st.Running + st.Suspended + st.Queued
-	st.Refused = s.refused.Load()
+	st.Completed, st.Failed, st.Panicked = ends[completed], ends[failed], ends[panicked]
+	st.Cancelled, st.Deadline, st.Stopped = ends[cancelled], ends[deadline], ends[stopped]
+	st.Overloaded, st.Closed = ends[overloaded], ends[closed]
 	st.StepOverruns = s.overruns.Load()
 	return st
 }

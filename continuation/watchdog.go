@@ -111,7 +111,7 @@ func (s *Scheduler) report(found []overrun) {
 		attrs := []any{"label", o.label, "ran", o.ran.Round(time.Millisecond),
 			"budget", s.budget, "age", o.age.Round(time.Millisecond)}
 		if !o.first {
-			s.logger.Warn("continuation: step still running past its budget", attrs...)
+			s.Logger().Warn("continuation: step still running past its budget", attrs...)
 			continue
 		}
 		switch {
@@ -122,7 +122,7 @@ func (s *Scheduler) report(found []overrun) {
 			// every goroutine that holds a slot for a step.
 			attrs = append(attrs, "stacks", strings.Join(stacks, "\n\n"))
 		}
-		s.logger.Warn("continuation: step running past its budget", attrs...)
+		s.Logger().Warn("continuation: step running past its budget", attrs...)
 	}
 }
 

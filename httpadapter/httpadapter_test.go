@@ -184,6 +184,9 @@ func TestClientDisconnectWhileSuspended(t *testing.T) {
 	require.ErrorIs(t, <-errc, context.Canceled)
 	require.ErrorIs(t, <-seen, context.Canceled, "the handler was resumed with the context's error")
 	require.Eventually(t, func() bool { return e.s.Stats().Alive == 0 }, 10*time.Second, time.Millisecond)
+	st := e.s.Stats()
+	require.Equal(t, int64(1), st.Cancelled, "a client gone is counted as such: %+v", st)
+	require.Equal(t, int64(1), st.Ended())
 }
 
 func TestOverloadRefusedAtOnce(t *testing.T) {
@@ -212,7 +215,7 @@ func TestOverloadRefusedAtOnce(t *testing.T) {
 		require.Equal(t, "1", resp.Header.Get("Retry-After"))
 	}
 	require.Equal(t, int32(2), admitted.Load(), "refused requests never reach the handler")
-	require.Equal(t, int64(20), e.s.Stats().Refused)
+	require.Equal(t, int64(20), e.s.Stats().Overloaded)
 
 	open(1, nil)
 	wg.Wait()

@@ -138,7 +138,8 @@ func TestOverload(t *testing.T) {
 
 	st := s.Stats()
 	require.Zero(t, st.Alive)
-	require.Equal(t, int64(len(refused)), st.Refused)
+	require.Equal(t, int64(len(refused)), st.Overloaded)
+	require.Equal(t, int64(len(served)+len(refused)), st.Ended(), "each request is counted once: %+v", st)
 	require.Equal(t, int64(len(served)), st.Completed)
 
 	// Once the load stops, the server serves normally.

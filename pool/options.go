@@ -52,8 +52,10 @@ func WithPanicHandler(fn func(value any, stack []byte)) Option {
 	return optionFunc(func(o *options) { o.onPanic = fn })
 }
 
-// WithLogger makes l the pool's logger. The default is [slog.Default] as it is when [New]
-// is called.
+// WithLogger makes l the pool's logger (see [Pool.Logger]). Without it, the pool logs to
+// [slog.Default] as it is when it logs, so that a later [slog.SetDefault] takes effect.
+// A scheduler on the pool, and the HTTP handlers on the scheduler, log to the pool's
+// logger unless given their own: setting it here sets it for the whole stack.
 //
 // WithLogger panics if l is nil.
 func WithLogger(l *slog.Logger) Option {
@@ -67,15 +69,6 @@ func buildOptions(opts []Option) options {
 	o := options{queueSize: DefaultQueueSize}
 	for _, opt := range opts {
 		opt.apply(&o)
-	}
-	if o.logger == nil {
-		o.logger = slog.Default()
-	}
-	if o.onPanic == nil {
-		l := o.logger
-		o.onPanic = func(value any, stack []byte) {
-			l.Error("pool: task panicked", "panic", value, "stack", string(stack))
-		}
 	}
 	return o
 }

@@ -61,6 +61,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -150,6 +151,7 @@ type Pool struct {
 	workers   int
 	queueSize int
 	onPanic   func(value any, stack []byte)
+	logger    *slog.Logger  // nil: slog.Default, as it is when it logs
 	done      chan struct{} // closed by the last worker to exit
 	waiters   sync.Pool     // of *waiter, reused to spare an allocation per wait
 }
@@ -191,21 +193,21 @@ type worker struct {
 //	Busy == BusyWorkers + BusyInline <= Workers
 //	QueuedNew + WaitingNew <= the queue bound (see WithQueueSize)
 type Stats struct {
-	Workers     int // W: slots, and worker goroutines
-	Busy        int // slots held: BusyWorkers + BusyInline
-	BusyWorkers int // slots held by workers running a task (or handed one to run)
-	BusyInline  int // slots held by goroutines that took one with Acquire or Reacquire
+	Workers     int `json:"workers"`      // W: slots, and worker goroutines
+	Busy        int `json:"busy"`         // slots held: BusyWorkers + BusyInline
+	BusyWorkers int `json:"busy_workers"` // slots held by workers running a task (or handed one to run)
+	BusyInline  int `json:"busy_inline"`  // slots held by goroutines that took one with Acquire or Reacquire
 
-	QueuedNew      int // tasks of Submit waiting for a slot
-	QueuedResumed  int // tasks of Resume waiting for a slot
-	WaitingNew     int // goroutines waiting in Acquire
-	WaitingResumed int // goroutines waiting in Reacquire
+	QueuedNew      int `json:"queued_new"`      // tasks of Submit waiting for a slot
+	QueuedResumed  int `json:"queued_resumed"`  // tasks of Resume waiting for a slot
+	WaitingNew     int `json:"waiting_new"`     // goroutines waiting in Acquire
+	WaitingResumed int `json:"waiting_resumed"` // goroutines waiting in Reacquire
 
-	Submitted uint64 // tasks accepted by Submit
-	Resumed   uint64 // tasks accepted by Resume
-	Completed uint64 // tasks that returned or panicked
-	Panicked  uint64 // tasks that panicked
-	Refused   uint64 // Submit and Acquire calls refused with ErrFull (ErrClosed is not counted)
+	Submitted uint64 `json:"submitted"` // tasks accepted by Submit
+	Resumed   uint64 `json:"resumed"`   // tasks accepted by Resume
+	Completed uint64 `json:"completed"` // tasks that returned or panicked
+	Panicked  uint64 `json:"panicked"`  // tasks that panicked
+	Refused   uint64 `json:"refused"`   // Submit and Acquire calls refused with ErrFull (ErrClosed is not counted)
 }
 
 // New returns a pool of workers slots and starts its workers goroutines, which exit when
@@ -227,7 +229,13 @@ func New(workers int, opts ...Option) *Pool {
 		workers:   workers,
 		queueSize: o.queueSize,
 		onPanic:   o.onPanic,
+		logger:    o.logger,
 		done:      make(chan struct{}),
+	}
+	if p.onPanic == nil {
+		p.onPanic = func(value any, stack []byte) {
+			p.Logger().Error("pool: task panicked", "panic", value, "stack", string(stack))
+		}
 	}
 	p.state.Store(uint64(workers) * freeOne)
 	p.waiters.New = func() any { return &waiter{ready: make(chan struct{}, 1)} }
@@ -408,6 +416,15 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// Logger returns the logger the pool logs to: the one given with [WithLogger], else
+// [slog.Default] as it is now. Schedulers on the pool use it when they were given none.
+func (p *Pool) Logger() *slog.Logger {
+	if p.logger != nil {
+		return p.logger
+	}
+	return slog.Default()
 }
 
 // Stats returns a consistent snapshot of the pool's gauges and counters (see [Stats]). It
