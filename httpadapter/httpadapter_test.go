@@ -616,5 +616,5 @@ func TestShutdownGivesUpUnderLoad(t *testing.T) {
 	require.ErrorIs(t, <-served, http.ErrServerClosed)
 	st := s.Stats()
 	require.Zero(t, st.Alive)
-	require.Equal(t, int64(n), st.Failed)
+	require.Equal(t, int64(n), st.Stopped)
 }

@@ -76,7 +76,7 @@ func TestPoolShutDownFirstOverHTTP(t *testing.T) {
 	st := s.Stats()
 	require.Zero(t, st.Alive)
 	require.Equal(t, int64(n/2), st.Completed)
-	require.Equal(t, int64(n/2), st.Failed)
+	require.Equal(t, int64(n/2), st.Stopped)
 }
 
 func TestShutdownMisuse(t *testing.T) {
