@@ -35,12 +35,6 @@ func burn(d time.Duration) {
 // memory stays bounded, and that the server serves normally once the load stops. It logs
 // the latencies, which depend on the machine.
 func TestOverload(t *testing.T) {
-	if raceDetector {
-		// Its bounds are latencies: the race detector slows everything several times, and
-		// the packages tested beside it load the machine. The README's test command runs
-		// it again without -race, alone.
-		t.Skip("a latency test: run without -race (go test -run 'TestOverload$' ./httpadapter)")
-	}
 	const (
 		work     = 4 * time.Millisecond // CPU per request
 		maxAlive = 4                    // admitted at once: 1 running, 3 waiting
