@@ -18,7 +18,9 @@ type debugState struct {
 // DebugHandler returns a handler that serves, as JSON, the scheduler's Stats, the pool's
 // Stats if p is not nil, and the Snapshot of the continuations alive now, oldest first:
 // mount it under /debug/, behind whatever guards your other debug handlers. Listing the
-// continuations costs time in proportion to how many are alive.
+// continuations costs time in proportion to how many are alive. Every key is snake_case,
+// durations are in nanoseconds (their keys end in _ns), and states are names ("queued",
+// "running", "suspended").
 func DebugHandler(s *continuation.Scheduler, p *pool.Pool) http.Handler {
 	if s == nil {
 		panic("httpadapter: DebugHandler called with a nil *continuation.Scheduler")

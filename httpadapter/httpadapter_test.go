@@ -371,6 +371,11 @@ func TestErrorHandlerAndLabel(t *testing.T) {
 	require.Len(t, dump.Continuations, 1)
 	require.Equal(t, "route /wait", dump.Continuations[0].Label)
 	require.Equal(t, "suspended", dump.Continuations[0].State)
+	requireSnakeCaseKeys(t, body)
+	rec := httptest.NewRecorder()
+	DebugHandler(e.s, e.p).ServeHTTP(rec, httptest.NewRequest("GET", "/debug/suspend", nil))
+	requireSnakeCaseKeys(t, rec.Body.String())
+	require.Contains(t, rec.Body.String(), `"busy_workers"`)
 
 	open(1, nil)
 	<-done
@@ -613,4 +618,27 @@ func TestShutdownGivesUpUnderLoad(t *testing.T) {
 	st := s.Stats()
 	require.Zero(t, st.Alive)
 	require.Equal(t, int64(n), st.Stopped)
+}
+
+// requireSnakeCaseKeys checks that every key of the JSON document is in one style,
+// snake_case, as DebugHandler promises.
+func requireSnakeCaseKeys(t *testing.T, doc string) {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal([]byte(doc), &v))
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				require.Regexp(t, `^[a-z][a-z0-9_]*$`, k, "a key of %s", doc)
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
 }
