@@ -57,6 +57,15 @@
 // receive, a (*future.Future).Await (use [Await] instead), a [sync.WaitGroup]. The step
 // budget's report shows such waits, with the stack of the step.
 //
+// # Shutdown
+//
+// [Scheduler.Shutdown] refuses new continuations, closes [Scheduler.Closing] so that
+// long-lived bodies finish, and waits for the alive ones; when its context ends it gives
+// up on them (their Awaits return [ErrStopped]) and returns. Shut the pool down after the
+// scheduler. In the other order nothing is lost either: a continuation that finds the pool
+// gone when it wakes makes the scheduler give up, and goes on without a slot until its
+// body returns.
+//
 // Stats and Snapshot report what the scheduler is doing; Snapshot is its thread dump.
 package continuation
 
