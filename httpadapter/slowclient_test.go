@@ -258,20 +258,3 @@ func TestIOFromAnotherGoroutine(t *testing.T) {
 		"every slot is given back")
 }
 
-// TestHijackOverHTTP2: the writer's Hijack fails over HTTP/2, and the response has then not
-// begun: the handler's error is answered.
-func TestHijackOverHTTP2(t *testing.T) {
-	e := newEnvHTTP2(t, 1, func(s *continuation.Scheduler) http.Handler {
-		return New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
-			if _, _, err := w.(http.Hijacker).Hijack(); err != nil {
-				return &StatusError{Code: http.StatusNotImplemented, Err: err}
-			}
-			return nil
-		})
-	})
-	resp, err := e.client.Get(e.srv.URL)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, 2, resp.ProtoMajor)
-	require.Equal(t, http.StatusNotImplemented, resp.StatusCode)
-}
