@@ -29,6 +29,7 @@ func TestHarnessSmoke(t *testing.T) {
 			cfg, err := parseFlags([]string{
 				"-scenario", scenario, "-conns", "2,4", "-duration", "200ms", "-warmup", "50ms",
 				"-delay", "5ms", "-cpu", "100us", "-workers", "1", "-repeat", "2",
+				"-loads", "0.5,2", "-timeout", "100ms",
 				"-json", filepath.Join(dir, "rows.json"), "-plot", filepath.Join(dir, "plot.svg"),
 			}, io.Discard)
 			require.NoError(t, err)
@@ -36,6 +37,10 @@ func TestHarnessSmoke(t *testing.T) {
 			require.NoError(t, run(context.Background(), cfg, &out, &progress))
 
 			table := out.String()
+			if scenario == "overload" {
+				checkOverload(t, table, filepath.Join(dir, "rows.json"))
+				return
+			}
 			slowclients := scenario == "slowclients"
 			if slowclients {
 				require.Contains(t, table, "| slow done | slow KB/s |")
@@ -105,7 +110,10 @@ func TestFlags(t *testing.T) {
 	require.Equal(t, 5, cfg.slow)
 
 	for args, want := range map[string]string{
-		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients`,
+		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients, overload`,
+		"-loads 1,0":                        `-loads: "0" is not a positive number`,
+		"-timeout 0s":                       "-timeout 0s: want more than zero",
+		"-loader wrk -scenario overload":    "-loader wrk: the overload scenario's open-loop load comes from the builtin loader; use it",
 		"-conns 10,x":                       `-conns: "x" is not a positive number`,
 		"-variants suspend,gevent":          `-variants: "gevent": want some of net/http, throttle, blocking-pool, suspend`,
 		"-workers 0":                        "-workers 0: want at least 1",
@@ -206,4 +214,31 @@ func TestTableRatio(t *testing.T) {
 	writeTable(&out, config{scenario: "hello"}, rows)
 	require.Contains(t, out.String(), "| throttle | 1 | 0 | 0.0 | 0.0 | 0.0 | 0 | 0.00 |", "served nothing")
 	require.Contains(t, out.String(), "| suspend | 2 | 50 | 0.0 | 0.0 | 0.0 | 0 | - |", "no net/http row to compare with")
+}
+
+// checkOverload checks the overload scenario's table and JSON rows: a row per variant and
+// load, with the keys the scenario promises.
+func checkOverload(t *testing.T, table, jsonPath string) {
+	t.Helper()
+	require.Contains(t, table, "| goodput/s |")
+	for _, v := range variantNames {
+		require.Contains(t, table, "| "+v+" | 0.5× |")
+		require.Contains(t, table, "| "+v+" | 2.0× |")
+	}
+	var rows []map[string]any
+	b, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &rows))
+	require.Len(t, rows, 2*len(variantNames))
+	for _, r := range rows {
+		for _, k := range []string{"scenario", "variant", "load", "offered_rps", "goodput_rps", "admitted_p50_ms",
+			"admitted_p99_ms", "refusal_p99_ms", "refused", "timed_out", "wasted"} {
+			require.Contains(t, r, k)
+		}
+		require.Equal(t, "overload", r["scenario"])
+		require.Positive(t, r["offered_rps"], "%v", r)
+		if r["load"] == 0.5 && r["variant"] == "net/http" {
+			require.Positive(t, r["goodput_rps"], "%v", r)
+		}
+	}
 }

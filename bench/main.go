@@ -7,6 +7,7 @@
 //	go run . -scenario hello -conns 50,1000    # raw overhead, no upstream
 //	go run . -scenario mixed -json out.json -plot out.svg
 //	go run . -scenario slowclients             # slow clients' uploads and downloads
+//	go run . -scenario overload                # open-loop load at 0.5× to 10× capacity
 //
 // Variants (all call the upstream with one shared http.Client and answer its body):
 //
@@ -29,6 +30,15 @@
 // adds what the slow clients completed and moved during the measurement. Their sockets
 // and the server's have small buffers, so that a download waits in the handler's writes
 // as it would across a network rather than land whole in loopback's buffers.
+//
+// The overload scenario has no upstream and no fixed connections: each request burns -cpu
+// of CPU, and Poisson arrivals come at -loads multiples of the capacity measured first
+// (net/http's requests/s under a closed loop of 4×W connections), open-loop, whatever
+// happens to the earlier requests; each client gives up after -timeout. A row gives the
+// offered rate, the goodput (answers within the timeout), the latency of those and of the
+// refusals, and the share of CPU time wasted on requests whose client had left by the end
+// of their work. The loader keeps at most 4,000 connections open; an arrival beyond them
+// waits for one, which counts against its timeout.
 //
 // Everything runs in this process on loopback: the upstream, the server under test and the
 // loader (unless -loader wrk), so they share the machine's cores alike for every variant.
@@ -65,7 +75,9 @@ type config struct {
 	loader   string
 	cpuProf  string
 	repeat   int
-	slow     int // slow clients of the slowclients scenario
+	slow     int           // slow clients of the slowclients scenario
+	loads    []float64     // the overload scenario's offered loads, as multiples of capacity
+	timeout  time.Duration // when the overload scenario's clients give up
 }
 
 // row is one measurement: a variant at a number of connections.
@@ -87,9 +99,11 @@ type row struct {
 	HeavyP99 float64 `json:"heavy_p99_ms,omitempty"`
 	// Slowclients scenario only.
 	*SlowStats
+	// Overload scenario only.
+	*OverloadStats
 }
 
-var scenarios = []string{"slow", "hello", "mixed", "slowclients"}
+var scenarios = []string{"slow", "hello", "mixed", "slowclients", "overload"}
 
 // defaultConns are the -conns of each scenario.
 var defaultConns = map[string]string{
@@ -97,14 +111,15 @@ var defaultConns = map[string]string{
 	"hello":       "50,200,1000,4000",
 	"mixed":       "50,200,1000,4000",
 	"slowclients": "50,200",
+	"overload":    "1", // unused: the loads set the rows
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	var conns, variants string
-	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream), mixed (half CPU, half upstream)\nor slowclients (hello, beside slow uploads and downloads)")
+	var conns, variants, loads string
+	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream), mixed (half CPU, half upstream),\nslowclients (hello, beside slow uploads and downloads) or overload (open-loop CPU-bound load)")
 	fs.StringVar(&conns, "conns", "", "comma-separated numbers of keep-alive connections (default 50,200,1000,4000;\n50,200 for slowclients)")
 	fs.DurationVar(&c.duration, "duration", 3*time.Second, "measurement time per variant and connection count")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each measurement, not recorded")
@@ -118,6 +133,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.IntVar(&c.repeat, "repeat", 1, "measure each row this many times, round the variants, and keep the median")
 	fs.IntVar(&c.slow, "slow", 0, "slow clients of the slowclients scenario, half uploading, half downloading (default 2×W)")
+	fs.StringVar(&loads, "loads", "0.5,1,2,5,10", "the overload scenario's offered loads, as multiples of the measured capacity")
+	fs.DurationVar(&c.timeout, "timeout", time.Second, "when the overload scenario's clients give up")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -136,6 +153,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return c, fmt.Errorf("-conns: %q is not a positive number", s)
 		}
 		c.conns = append(c.conns, n)
+	}
+	for _, s := range strings.Split(loads, ",") {
+		l, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || l <= 0 {
+			return c, fmt.Errorf("-loads: %q is not a positive number", s)
+		}
+		c.loads = append(c.loads, l)
 	}
 	for _, v := range strings.Split(variants, ",") {
 		v = strings.TrimSpace(v)
@@ -159,6 +183,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-loader %q: want builtin or wrk", c.loader)
 	case c.loader == "wrk" && c.scenario == "mixed":
 		return c, fmt.Errorf("-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader")
+	case c.loader == "wrk" && c.scenario == "overload":
+		return c, fmt.Errorf("-loader wrk: the overload scenario's open-loop load comes from the builtin loader; use it")
+	case c.timeout <= 0:
+		return c, fmt.Errorf("-timeout %v: want more than zero", c.timeout)
 	case c.loader == "wrk" && c.scenario == "slowclients":
 		return c, fmt.Errorf("-loader wrk: the slowclients scenario's slow clients are timed with the builtin loader; use it")
 	}
@@ -207,6 +235,13 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "scenario %s: upstream delay %v, W=%d, GOMAXPROCS=%d, %v per measurement after %v warm-up, loader %s\n",
 		cfg.scenario, cfg.delay, cfg.workers, runtime.GOMAXPROCS(0), cfg.duration, cfg.warmup, cfg.loader)
 	var rows []row
+	if cfg.scenario == "overload" {
+		if rows, err = runOverload(ctx, cfg, heavy, stderr); err != nil {
+			return err
+		}
+		writeOverloadTable(stdout, cfg, rows)
+		return writeOutputs(cfg, rows)
+	}
 	for _, n := range cfg.conns {
 		// Repeats go round the variants, so that a slow moment of the machine falls on
 		// all of them alike; each variant's row is its repeat of median requests/s, and
@@ -243,6 +278,11 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 	}
 	writeTable(stdout, cfg, rows)
+	return writeOutputs(cfg, rows)
+}
+
+// writeOutputs writes the JSON and SVG files, if asked.
+func writeOutputs(cfg config, rows []row) error {
 	if cfg.jsonOut != "" {
 		b, err := json.MarshalIndent(rows, "", "  ")
 		if err != nil {

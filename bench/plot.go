@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 
@@ -17,7 +19,12 @@ import (
 // connections, one line per variant, to an SVG file.
 func drawPlot(cfg config, rows []row, path string) error {
 	title := fmt.Sprintf("scenario %s, upstream %v, W=%d", cfg.scenario, cfg.delay, cfg.workers)
-	rps, err := linePlot(title, "requests/s", cfg.variants, rows, func(r row) float64 { return r.RPS })
+	ylabel := "requests/s"
+	if cfg.scenario == "overload" {
+		title = fmt.Sprintf("scenario overload, %v of CPU per request, W=%d", cfg.cpu, cfg.workers)
+		ylabel = "goodput (answers/s within the timeout)"
+	}
+	rps, err := linePlot(title, ylabel, cfg.variants, rows, func(r row) float64 { return r.RPS })
 	if err != nil {
 		return err
 	}
@@ -48,22 +55,31 @@ func linePlot(title, ylabel string, variants []string, rows []row, y func(row) f
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "connections"
+	if len(rows) > 0 && rows[0].OverloadStats != nil {
+		p.X.Label.Text = "offered load (× capacity)"
+	}
 	p.Y.Label.Text = ylabel
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
+	// The x range is every row's, so that a plot with no point to draw (nothing served
+	// in time, say) still has a range the log scale accepts.
+	p.X.Min, p.X.Max = math.Inf(1), math.Inf(-1)
+	for _, r := range rows {
+		p.X.Min, p.X.Max = min(p.X.Min, xOf(r)), max(p.X.Max, xOf(r))
+	}
 	for i, v := range variants {
 		var pts plotter.XYs
 		for _, r := range rows {
 			if r.Variant == v && y(r) > 0 {
-				pts = append(pts, plotter.XY{X: float64(r.Conns), Y: y(r)})
+				pts = append(pts, plotter.XY{X: xOf(r), Y: y(r)})
 			}
 		}
 		if len(pts) == 0 {
 			continue
 		}
-		slices.SortFunc(pts, func(a, b plotter.XY) int { return int(a.X - b.X) })
+		slices.SortFunc(pts, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 		line, points, err := plotter.NewLinePoints(pts)
 		if err != nil {
 			return nil, err
@@ -76,4 +92,12 @@ func linePlot(title, ylabel string, variants []string, rows []row, y func(row) f
 		p.Legend.Add(v, line, points)
 	}
 	return p, nil
+}
+
+// xOf is where r goes on the x axis: its connections, or its offered load.
+func xOf(r row) float64 {
+	if r.OverloadStats != nil {
+		return r.Load
+	}
+	return float64(r.Conns)
 }

@@ -66,6 +66,8 @@ type work struct {
 	mixed     bool   // half the requests are heavy (see heavyRequest)
 	heavy     func() // burns the mixed scenario's CPU time
 	transfers bool   // the slowclients scenario: /upload and /download
+	cpuOnly   bool   // the overload scenario: every request burns CPU, counted in waste
+	waste     *waste
 }
 
 var helloBody = []byte("Hello, world!\n")
@@ -120,6 +122,9 @@ func (w *work) transfer(rw http.ResponseWriter, r *http.Request) (bool, error) {
 func (w *work) answer(r *http.Request) ([]byte, error) {
 	switch {
 	case w.hello:
+		return helloBody, nil
+	case w.cpuOnly:
+		w.waste.burn(r, w.heavy)
 		return helloBody, nil
 	case heavyRequest(r):
 		w.heavy()
@@ -178,6 +183,9 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 			var b []byte
 			switch {
 			case wk.hello:
+				b = helloBody
+			case wk.cpuOnly:
+				wk.waste.burn(r, wk.heavy) // holds its slot: the bound is for this
 				b = helloBody
 			case heavyRequest(r):
 				wk.heavy() // holds its slot: the bound is for this
