@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // The overload scenario offers open-loop load, Poisson arrivals at a fixed rate whatever
@@ -231,5 +229,3 @@ func writeOverloadTable(w io.Writer, cfg config, rows []row) {
 			st.OfferedRPS, st.GoodputRPS, st.AdmittedP50, st.AdmittedP99, st.Refused, st.RefusalP99, st.TimedOut, 100*st.Wasted)
 	}
 }
-
-var _ = hdrhistogram.New // the histograms come from newHist
