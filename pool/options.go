@@ -1,6 +1,9 @@
 package pool
 
-import "log/slog"
+import (
+	"log/slog"
+	"time"
+)
 
 // DefaultQueueSize is the bound of the queue of new work when [WithQueueSize] is not given:
 // enough for any ordinary burst, and small enough for memory: a queued task takes 16 bytes,
@@ -16,9 +19,10 @@ type Option interface {
 
 // options holds what New is configured with; defaults are set in one place, by New.
 type options struct {
-	queueSize int
-	onPanic   func(value any, stack []byte)
-	logger    *slog.Logger
+	queueSize                  int
+	delayTarget, delayInterval time.Duration
+	onPanic                    func(value any, stack []byte)
+	logger                     *slog.Logger
 }
 
 type optionFunc func(*options)
@@ -36,6 +40,31 @@ func WithQueueSize(n int) Option {
 		panic("pool: WithQueueSize called with a negative size")
 	}
 	return optionFunc(func(o *options) { o.queueSize = n })
+}
+
+// WithQueueDelay sets the queue-delay control of new work (CoDel, with adaptive LIFO; see
+// [ErrShed]): once the shortest wait for a slot of an interval is above target, the pool
+// is overloaded until an interval's shortest wait is back under it. Meanwhile new work is
+// served newest first, an Acquire that has waited more than 2×target is refused when a
+// slot frees, and new work that would queue behind W or more of its priority is refused at
+// once, as is new work whose lane has not moved for an interval, overloaded or not. An
+// Acquire whose context's deadline is nearer than the last interval's shortest wait is
+// refused at once with an error that matches [context.DeadlineExceeded]. A task accepted
+// by Submit is never refused after. Resumed work is neither watched nor refused: time
+// suspended never counts.
+//
+// Target 0 turns the control off: new work then waits, FIFO, up to the queue bound (see
+// [WithQueueSize]). The control is off unless this option is given; [DefaultQueueDelayTarget]
+// and [DefaultQueueDelayInterval] are the values to start from. WithQueueDelay panics if
+// target is negative, or interval is not positive while target is.
+func WithQueueDelay(target, interval time.Duration) Option {
+	switch {
+	case target < 0:
+		panic("pool: WithQueueDelay called with a negative target")
+	case target > 0 && interval <= 0:
+		panic("pool: WithQueueDelay called with an interval that is not positive")
+	}
+	return optionFunc(func(o *options) { o.delayTarget, o.delayInterval = target, interval })
 }
 
 // WithPanicHandler makes fn the handler of panics in tasks: when a task panics, fn is called

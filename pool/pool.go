@@ -66,6 +66,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 var (
@@ -146,6 +147,7 @@ type Pool struct {
 
 	alive int   // workers that have not exited
 	stats Stats // the counters; the gauges are filled in by Stats
+	codel codel // the queue-delay control of new work
 
 	// Set by New, read-only after.
 	workers   int
@@ -153,6 +155,7 @@ type Pool struct {
 	onPanic   func(value any, stack []byte)
 	logger    *slog.Logger  // nil: slog.Default, as it is when it logs
 	done      chan struct{} // closed by the last worker to exit
+	epoch     time.Time     // the pool's clock counts from it (see now)
 	waiters   sync.Pool     // of *waiter, reused to spare an allocation per wait
 }
 
@@ -208,6 +211,8 @@ type Stats struct {
 	Completed uint64 `json:"completed"` // tasks that returned or panicked
 	Panicked  uint64 `json:"panicked"`  // tasks that panicked
 	Refused   uint64 `json:"refused"`   // Submit and Acquire calls refused with ErrFull (ErrClosed is not counted)
+	Shed      uint64 `json:"shed"`      // Submit and Acquire calls refused with ErrShed, at once or after a wait
+	Late      uint64 `json:"late"`      // Acquire calls refused because their deadline would pass in the queue
 }
 
 // New returns a pool of workers slots and starts its workers goroutines, which exit when
@@ -231,6 +236,9 @@ func New(workers int, opts ...Option) *Pool {
 		onPanic:   o.onPanic,
 		logger:    o.logger,
 		done:      make(chan struct{}),
+		epoch:     time.Now(),
+		codel: codel{target: int64(o.delayTarget), interval: int64(o.delayInterval),
+			minDelay: -1},
 	}
 	if p.onPanic == nil {
 		p.onPanic = func(value any, stack []byte) {
@@ -295,7 +303,17 @@ func (p *Pool) submit(q *ring, task func()) error {
 		w.next <- task
 		return nil
 	}
-	q.push(entry{task: task})
+	var at int64
+	if p.codel.target != 0 {
+		at = p.now()
+		if p.shedLocked(q, at) {
+			p.stats.Shed++
+			p.settleLocked(0) // admitLocked may have set queuedBit for nothing
+			p.mu.Unlock()
+			return ErrShed
+		}
+	}
+	q.push(entry{task: task, at: at})
 	p.stats.Submitted++
 	p.mu.Unlock()
 	return nil
@@ -532,7 +550,7 @@ func (p *Pool) popLocked() (e entry, ok bool) {
 		return e, true
 	}
 	for _, pr := range servingOrder {
-		if e, ok = p.fresh[pr].pop(); ok {
+		if e, ok = p.popNewLocked(&p.fresh[pr]); ok {
 			if e.w != nil {
 				p.waitingNew--
 			}

@@ -4,7 +4,11 @@ package pool
 type entry struct {
 	task func()
 	w    *waiter // nil for a task
+	at   int64   // new work under queue-delay control: when it was queued (Pool.now)
 }
+
+// dead reports whether e is a waiter that gave up, or was shed.
+func (e *entry) dead() bool { return e.w != nil && e.w.state >= waiterGone }
 
 // minRing is the smallest buffer a queue allocates: enough for ordinary bursts without a
 // string of tiny grow steps.
@@ -52,19 +56,58 @@ func (q *ring) pop() (e entry, ok bool) {
 		q.buf[q.head] = entry{} // let the task and waiter be collected
 		q.head = (q.head + 1) & (len(q.buf) - 1)
 		q.n--
-		if e.w != nil && e.w.state == waiterGone {
+		if e.dead() {
 			q.dead--
 			continue
 		}
-		if q.pops++; q.pops >= len(q.buf) {
-			if len(q.buf) > minRing && q.high <= len(q.buf)/4 {
-				q.resize(len(q.buf) / 2)
-			}
-			q.pops, q.high = 0, q.n
-		}
+		q.popped()
 		return e, true
 	}
 	return entry{}, false
+}
+
+// popNewest removes and returns the newest live entry, for LIFO service; ok is false if
+// there is none.
+func (q *ring) popNewest() (e entry, ok bool) {
+	for q.n > 0 {
+		i := (q.head + q.n - 1) & (len(q.buf) - 1)
+		e = q.buf[i]
+		q.buf[i] = entry{}
+		q.n--
+		if e.dead() {
+			q.dead--
+			continue
+		}
+		q.popped()
+		return e, true
+	}
+	return entry{}, false
+}
+
+// popped counts a pop towards the turn that may shrink the buffer.
+func (q *ring) popped() {
+	if q.pops++; q.pops >= len(q.buf) {
+		if len(q.buf) > minRing && q.high <= len(q.buf)/4 {
+			q.resize(len(q.buf) / 2)
+		}
+		q.pops, q.high = 0, q.n
+	}
+}
+
+// oldest returns the oldest live entry without removing it, dropping the dead ones before
+// it; ok is false if there is none.
+func (q *ring) oldest() (e *entry, ok bool) {
+	for q.n > 0 {
+		e = &q.buf[q.head]
+		if !e.dead() {
+			return e, true
+		}
+		*e = entry{}
+		q.head = (q.head + 1) & (len(q.buf) - 1)
+		q.n--
+		q.dead--
+	}
+	return nil, false
 }
 
 // forget records that a waiter in q gave up; its entry is now dead.
@@ -85,7 +128,7 @@ func (q *ring) resize(size int) {
 	n := 0
 	for i := range q.n {
 		e := q.buf[(q.head+i)&(len(q.buf)-1)]
-		if e.w != nil && e.w.state == waiterGone {
+		if e.dead() {
 			continue
 		}
 		buf[n] = e

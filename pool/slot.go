@@ -8,13 +8,14 @@ import (
 // waiter is a goroutine waiting in Acquire or Reacquire, queued as an entry like a task.
 type waiter struct {
 	ready chan struct{} // capacity 1: one value once the slot is granted
-	state uint8         // waiterWaiting, waiterGranted or waiterGone; guarded by Pool.mu
+	state uint8         // waiterWaiting, waiterGranted, waiterGone or waiterShed; guarded by Pool.mu
 }
 
 const (
 	waiterWaiting = iota // queued
 	waiterGranted        // handed a slot; a value is on its way to ready
 	waiterGone           // gave up: a dead entry in its queue, never reused
+	waiterShed           // refused from the queue: a dead entry, a value is on its way to ready
 )
 
 // Acquire takes a slot for the calling goroutine, with the priority of new work, and
@@ -84,32 +85,51 @@ func (p *Pool) acquireSlow(ctx context.Context, q *ring) error {
 		return err
 	}
 	done := ctx.Done()
+	var err2 error
 	if done != nil {
 		select {
 		case <-done:
-			p.settleLocked(0) // admitLocked may have set queuedBit for nothing
-			p.mu.Unlock()
-			p.waiters.Put(w)
-			return ctx.Err()
+			err2 = ctx.Err()
 		default:
 		}
 	}
-	q.push(entry{w: w})
+	var at int64
+	if err2 == nil && p.codel.target != 0 {
+		at = p.now()
+		if p.shedLocked(q, at) {
+			p.stats.Shed++
+			err2 = ErrShed
+		} else if d, ok := ctx.Deadline(); ok && p.lateLocked(int64(d.Sub(p.epoch)), at) {
+			p.stats.Late++
+			err2 = errLate
+		}
+	}
+	if err2 != nil {
+		p.settleLocked(0) // admitLocked may have set queuedBit for nothing
+		p.mu.Unlock()
+		p.waiters.Put(w)
+		return err2
+	}
+	q.push(entry{w: w, at: at})
 	p.waitingNew++
 	p.mu.Unlock()
 
 	if done == nil {
 		<-w.ready
-		p.granted(w)
-		return nil
+		return p.grantedOrShed(w)
 	}
 	select {
 	case <-w.ready:
-		p.granted(w)
-		return nil
+		return p.grantedOrShed(w)
 	case <-done:
 	}
 	p.mu.Lock()
+	if w.state == waiterShed { // refused from the queue as ctx ended
+		p.mu.Unlock()
+		<-w.ready
+		p.recycle(w)
+		return ErrShed
+	}
 	if w.state == waiterGranted {
 		// The slot came as ctx ended: pass it on as if it had never come.
 		h := p.releaseLocked()
@@ -277,6 +297,17 @@ func (p *Pool) releaseLocked() handoff {
 func (p *Pool) granted(w *waiter) {
 	p.recycle(w)
 	runtime.Gosched()
+}
+
+// grantedOrShed is what an Acquire waiter does once it has received its value: it was
+// handed a slot, or refused from the queue (see codel).
+func (p *Pool) grantedOrShed(w *waiter) error {
+	if w.state == waiterShed { // written before the value was sent
+		p.recycle(w)
+		return ErrShed
+	}
+	p.granted(w)
+	return nil
 }
 
 // recycle makes w, which has received its value, ready for another wait.
