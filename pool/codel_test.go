@@ -149,7 +149,7 @@ func TestQueueDelayLIFO(t *testing.T) {
 func TestQueueDelayPriority(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := overload(t)
-		time.Sleep(25 * time.Millisecond) // E releases at 180: what queues now waits 5 ms
+		time.Sleep(25 * time.Millisecond)                                   // E releases at 180: what queues now waits 5 ms
 		a.acquire(context.Background(), "low1", pool.Low, time.Millisecond) // queued: its lane was empty
 		a.acquire(context.Background(), "low2", pool.Low, time.Millisecond) // behind a full round of Low
 		a.acquire(context.Background(), "high", pool.High, time.Millisecond)
