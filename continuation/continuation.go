@@ -109,6 +109,7 @@ var (
 		"or use Spawn and Await")
 
 	errGoexit = errors.New("continuation: body called runtime.Goexit")
+	errShed   = fmt.Errorf("%w: %w", ErrOverloaded, pool.ErrShed)
 )
 
 // Scheduler runs bodies as continuations on a [pool.Pool]. Create one with [NewScheduler];
@@ -390,6 +391,8 @@ func (s *Scheduler) refusedByPool(c *C, err error) error {
 	switch {
 	case errors.Is(err, pool.ErrFull):
 		err = s.errQueueFull
+	case errors.Is(err, pool.ErrShed):
+		err = errShed
 	case errors.Is(err, pool.ErrClosed):
 		err = fmt.Errorf("%w: %w", ErrClosed, err)
 	} // else the context ended while waiting for a slot

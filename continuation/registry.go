@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/gosuspend/suspend/pool"
 )
 
 // The registry of alive continuations, for Snapshot, Stats and Shutdown. Every Spawn and
@@ -34,6 +36,7 @@ const (
 	deadline                  // it ended with a deadline exceeded
 	stopped                   // it ended with ErrStopped: Shutdown gave up on it
 	overloaded                // refused: the alive bound, or the pool's queue was full
+	shed                      // refused for the pool's queueing delay
 	closed                    // refused: Shutdown had begun, or the pool was closed
 
 	numOutcomes = iota
@@ -46,6 +49,8 @@ func outcomeOf(ctx context.Context, err error) outcome {
 		return completed
 	case errors.Is(err, ErrStopped):
 		return stopped
+	case errors.Is(err, pool.ErrShed):
+		return shed
 	case errors.Is(err, ErrOverloaded):
 		return overloaded
 	case errors.Is(err, ErrClosed):

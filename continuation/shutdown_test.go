@@ -200,3 +200,35 @@ func TestEndsCountedByCause(t *testing.T) {
 		})
 	})
 }
+
+// TestShedByQueueDelay: a continuation the pool refuses for its queueing delay fails with
+// an error that is ErrOverloaded and pool.ErrShed, and is counted as Shed.
+func TestShedByQueueDelay(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(1, pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
+			s := NewScheduler(p)
+			require.NoError(t, p.Acquire(context.Background()))
+			first := m.start(s, context.Background(), func(*C) (int, error) { return 1, nil })
+			synctest.Wait()
+			time.Sleep(150 * time.Millisecond) // the lane has not moved for an interval
+			_, err := m.start(s, context.Background(), func(*C) (int, error) {
+				t.Error("a shed body ran")
+				return 0, nil
+			}).Await(context.Background())
+			require.ErrorIs(t, err, ErrOverloaded)
+			require.ErrorIs(t, err, pool.ErrShed)
+			p.Release()
+			v, err := first.Await(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, 1, v)
+			synctest.Wait()
+			st := s.Stats()
+			require.Equal(t, int64(1), st.Shed)
+			require.Equal(t, int64(1), st.Completed)
+			require.Equal(t, int64(2), st.Ended())
+			require.NoError(t, s.Shutdown(context.Background()))
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	})
+}

@@ -16,7 +16,7 @@ import (
 // so the counts sum to the calls made (once the calls under way have returned):
 //
 //	calls == Alive + Completed + Failed + Panicked + Cancelled + Deadline + Stopped +
-//		Overloaded + Closed
+//		Overloaded + Shed + Closed
 //
 // A continuation refused at admission, or whose context ended before it started, is
 // counted by its error like one whose body returned that error.
@@ -38,7 +38,10 @@ type Stats struct {
 	Stopped  int64 `json:"stopped"` // ended with ErrStopped: Shutdown gave up on it
 
 	Overloaded int64 `json:"overloaded"` // refused with ErrOverloaded: the alive bound, or the pool's queue was full
-	Closed     int64 `json:"closed"`     // refused with ErrClosed: Shutdown had begun, or the pool had
+	// Refused with ErrOverloaded for the pool's queueing delay (pool.ErrShed; see
+	// pool.WithQueueDelay): at admission, or after a wait for its first slot.
+	Shed   int64 `json:"shed"`
+	Closed int64 `json:"closed"` // refused with ErrClosed: Shutdown had begun, or the pool had
 
 	StepOverruns int64 `json:"step_overruns"` // steps the watchdog saw holding their slot past the step budget
 }
@@ -47,7 +50,7 @@ type Stats struct {
 // of st but Alive's and StepOverruns.
 func (st Stats) Ended() int64 {
 	return st.Completed + st.Failed + st.Panicked + st.Cancelled + st.Deadline + st.Stopped +
-		st.Overloaded + st.Closed
+		st.Overloaded + st.Shed + st.Closed
 }
 
 // Info describes one alive continuation, as [Scheduler.Snapshot] lists it.
@@ -85,7 +88,7 @@ func (s *Scheduler) Stats() Stats {
 	st.Alive = st.Running + st.Suspended + st.Queued
 	st.Completed, st.Failed, st.Panicked = ends[completed], ends[failed], ends[panicked]
 	st.Cancelled, st.Deadline, st.Stopped = ends[cancelled], ends[deadline], ends[stopped]
-	st.Overloaded, st.Closed = ends[overloaded], ends[closed]
+	st.Overloaded, st.Shed, st.Closed = ends[overloaded], ends[shed], ends[closed]
 	st.StepOverruns = s.overruns.Load()
 	return st
 }
