@@ -146,6 +146,11 @@ type Scheduler struct {
 	refused [numOutcomes]atomic.Int64
 
 	overruns atomic.Int64
+
+	// DrainRate's window: when it began (s.now; 0: never), the ends counted then, and the
+	// rate of the last window (float64 bits).
+	drainAt, drainEnds atomic.Int64
+	drainRate          atomic.Uint64
 }
 
 // NewScheduler returns a scheduler that runs continuations on p's slots. It starts no

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -44,6 +45,37 @@ type Stats struct {
 	Closed int64 `json:"closed"` // refused with ErrClosed: Shutdown had begun, or the pool had
 
 	StepOverruns int64 `json:"step_overruns"` // steps the watchdog saw holding their slot past the step budget
+}
+
+// Alive returns how many continuations are alive: admitted and not ended. It reads one
+// counter, unlike Stats.
+func (s *Scheduler) Alive() int { return int(s.alive.Load()) }
+
+// drainWindow is how often DrainRate samples the ends.
+const drainWindow = time.Second
+
+// DrainRate returns how many continuations ended per second, by any cause, refusals aside,
+// over the last completed window of about a second, or 0 before a window has completed.
+// A call after the window is over sums the ends under the registry's locks (a few µs);
+// other calls read two atomics. With [Scheduler.Alive], it tells how long the work
+// admitted now will take to drain: httpadapter's Retry-After comes from them.
+func (s *Scheduler) DrainRate() float64 {
+	now := s.now()
+	if start := s.drainAt.Load(); now-start >= int64(drainWindow) && s.drainAt.CompareAndSwap(start, now) {
+		var n int64
+		s.each(func(sh *shard, c *C) {
+			if c == nil {
+				for _, how := range []outcome{completed, failed, panicked, cancelled, deadline, stopped} {
+					n += sh.ends[how]
+				}
+			}
+		})
+		prev := s.drainEnds.Swap(n)
+		if start > 0 { // the first sample only starts the window
+			s.drainRate.Store(math.Float64bits(float64(n-prev) / time.Duration(now-start).Seconds()))
+		}
+	}
+	return math.Float64frombits(s.drainRate.Load())
 }
 
 // Ended returns how many continuations have ended, by any cause: the sum of every count

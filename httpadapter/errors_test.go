@@ -12,10 +12,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -374,7 +376,6 @@ func TestRetryAfter(t *testing.T) {
 		opts []Option
 		want []string
 	}{
-		{nil, []string{"1"}},
 		{[]Option{WithRetryAfter(500 * time.Millisecond)}, []string{"1"}},
 		{[]Option{WithRetryAfter(time.Millisecond)}, []string{"1"}},
 		{[]Option{WithRetryAfter(time.Second)}, []string{"1"}},
@@ -387,6 +388,58 @@ func TestRetryAfter(t *testing.T) {
 		require.Equal(t, tc.want, rec.Header()["Retry-After"])
 	}
 	require.PanicsWithValue(t, "httpadapter: WithRetryAfter called with a negative duration", func() { WithRetryAfter(-1) })
+
+	rec := serveOnce(New(s, overloaded), "/")
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assertRetryAfter(t, rec.Header().Get("Retry-After"))
+}
+
+// TestRetryAfterFromDrainRate: without WithRetryAfter, a refusal's Retry-After is the time
+// the scheduler takes to drain what is alive at the rate it ends continuations, jittered
+// up by up to half, never under 1 s nor over 60 s.
+func TestRetryAfterFromDrainRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(1)
+		s := continuation.NewScheduler(p)
+		h := New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+			if r.URL.Path == "/refuse" {
+				return continuation.ErrOverloaded
+			}
+			return nil
+		}, WithOverloadStatus(http.StatusTooManyRequests))
+		time.Sleep(time.Second)
+		s.DrainRate() // the window starts
+		for range 10 {
+			serveOnce(h, "/") // 10 ends in 2 s: 5 a second
+		}
+		time.Sleep(2 * time.Second)
+		require.InDelta(t, 5, s.DrainRate(), 1e-9)
+
+		never, _ := future.New[int]()
+		for range 40 { // 40 alive: 8 s to drain
+			go continuation.Run(s, context.Background(), func(c *continuation.C) (int, error) {
+				return continuation.Await(c, never)
+			})
+		}
+		synctest.Wait()
+		seen := map[string]bool{}
+		for range 200 {
+			rec := serveOnce(h, "/refuse")
+			require.Equal(t, http.StatusTooManyRequests, rec.Code, "WithOverloadStatus")
+			v := rec.Header().Get("Retry-After")
+			n, err := strconv.Atoi(v)
+			require.NoError(t, err)
+			require.True(t, n >= 8 && n <= 12, "Retry-After %d: from 8 s to 8 × 1.5", n)
+			seen[v] = true
+		}
+		require.Greater(t, len(seen), 1, "jittered")
+		gone, cancel := context.WithCancel(context.Background())
+		cancel()
+		require.Error(t, s.Shutdown(gone), "gives up on the 40")
+		synctest.Wait()
+		require.NoError(t, p.Shutdown(context.Background()))
+	})
+	require.PanicsWithValue(t, "httpadapter: WithOverloadStatus called with 500; want 503 or 429", func() { WithOverloadStatus(500) })
 }
 
 // TestErrorsLogged: errors answered 5xx are logged with the method, path, status and
@@ -503,4 +556,43 @@ func TestLoggerIsLate(t *testing.T) {
 	got = mine.take()
 	require.Len(t, got, 1)
 	require.Equal(t, "/pool", got[0].Attrs["path"])
+}
+
+// TestTimeoutHeader: WithTimeoutHeader takes the request's deadline from the header the
+// user names, in grpc-timeout's format, as a Go duration or in seconds, bounded by
+// WithTimeout; a missing or malformed value sets none.
+func TestTimeoutHeader(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  time.Duration // 0: no deadline
+	}{
+		{"50m", 50 * time.Millisecond}, {"2S", 2 * time.Second}, {"1H", time.Hour}, {"300u", 300 * time.Microsecond},
+		{"1.5s", 1500 * time.Millisecond}, {"2.5", 2500 * time.Millisecond}, {"20", 20 * time.Second},
+		{"", 0}, {"soon", 0}, {"-1s", 0}, {"0", 0}, {"0S", 0},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(1)
+			s := continuation.NewScheduler(p)
+			var got time.Duration
+			h := New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+				if d, ok := r.Context().Deadline(); ok {
+					got = time.Until(d)
+				}
+				return nil
+			}, WithTimeoutHeader("x-request-timeout"), WithTimeout(time.Minute))
+			req := httptest.NewRequest("GET", "/", nil)
+			if tc.value != "" {
+				req.Header.Set("X-Request-Timeout", tc.value)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			want := tc.want
+			if want == 0 || want > time.Minute {
+				want = time.Minute // WithTimeout's bound
+			}
+			require.Equal(t, want, got, "%q", tc.value)
+			require.NoError(t, s.Shutdown(context.Background()))
+			require.NoError(t, p.Shutdown(context.Background()))
+		})
+	}
+	require.PanicsWithValue(t, "httpadapter: WithTimeoutHeader called with an empty header name", func() { WithTimeoutHeader("") })
 }

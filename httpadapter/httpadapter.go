@@ -127,6 +127,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"reflect"
@@ -209,9 +211,15 @@ func Wrap(s *continuation.Scheduler, h http.Handler, opts ...Option) http.Handle
 func (a *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	client := r.Context() // as the server made it: canceled when the client goes away
 	ctx := client
-	if a.timeout > 0 {
+	timeout := a.timeout
+	if a.timeoutHeader != "" {
+		if d, ok := parseTimeout(r.Header.Get(a.timeoutHeader)); ok && (timeout == 0 || d < timeout) {
+			timeout = d
+		}
+	}
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 	}
@@ -256,6 +264,9 @@ func (a *handler) fail(rw *responseWriter, r *http.Request, client context.Conte
 	// be a middleware's, with the client still there), and when a write to it fails.
 	gone := rw.broken || errors.Is(client.Err(), context.Canceled)
 	code := StatusCode(err)
+	if code == http.StatusServiceUnavailable && a.overloadStatus != 0 && errors.Is(err, continuation.ErrOverloaded) {
+		code = a.overloadStatus
+	}
 	how := answered
 	switch {
 	case rw.hijacked:
@@ -289,8 +300,10 @@ func (a *handler) fail(rw *responseWriter, r *http.Request, client context.Conte
 	h := rw.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if code == http.StatusServiceUnavailable && a.retryAfter != "" {
-		h.Set("Retry-After", a.retryAfter)
+	if code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
+		if v := a.retryAfterValue(); v != "" {
+			h.Set("Retry-After", v)
+		}
 	}
 	rw.ResponseWriter.WriteHeader(code)
 	io.WriteString(rw.ResponseWriter, http.StatusText(code)+"\n")
@@ -811,7 +824,11 @@ type options struct {
 	onError    func(w http.ResponseWriter, r *http.Request, code int, err error)
 	logger     *slog.Logger // nil: the scheduler's, as it is when the handler logs
 	errorLevel slog.Level
-	retryAfter string // the header's value; empty: none
+	retryAfter string // the header's value; empty: none, or computed (see retryAfterValue)
+	retryFixed bool   // WithRetryAfter was given: retryAfter is the value
+
+	overloadStatus int    // WithOverloadStatus; 0: 503
+	timeoutHeader  string // WithTimeoutHeader; empty: none
 }
 
 type optionFunc func(*options)
@@ -819,7 +836,7 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 func buildOptions(opts []Option) options {
-	o := options{errorLevel: slog.LevelError, retryAfter: "1"}
+	o := options{errorLevel: slog.LevelError}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
@@ -908,10 +925,13 @@ func WithErrorLogLevel(level slog.Level) Option {
 	return optionFunc(func(o *options) { o.errorLevel = level })
 }
 
-// WithRetryAfter sets the Retry-After of the 503 responses the handler writes, in whole
-// seconds rounded up: 500ms sends "1", never "0", which would ask the client to retry at
-// once. The default is one second. Zero sends no Retry-After, leaving the client to its
-// own back-off. It panics if d is negative.
+// WithRetryAfter sets a fixed Retry-After for the 503 (and 429) responses the handler
+// writes, in whole seconds rounded up: 500ms sends "1", never "0", which would ask the
+// client to retry at once. Zero sends no Retry-After, leaving the client to its own
+// back-off. Without it, Retry-After is computed for each refusal: the time the scheduler
+// takes to drain what is alive at the rate it has been ending continuations
+// ([continuation.Scheduler.DrainRate]), from 1 to 60 seconds, jittered up by up to half
+// so that clients refused together spread their retries. It panics if d is negative.
 func WithRetryAfter(d time.Duration) Option {
 	if d < 0 {
 		panic("httpadapter: WithRetryAfter called with a negative duration")
@@ -924,5 +944,74 @@ func WithRetryAfter(d time.Duration) Option {
 		}
 		v = strconv.FormatInt(int64(secs), 10)
 	}
-	return optionFunc(func(o *options) { o.retryAfter = v })
+	return optionFunc(func(o *options) { o.retryAfter, o.retryFixed = v, true })
+}
+
+// maxRetryAfter bounds the Retry-After computed from the drain rate, in seconds.
+const maxRetryAfter = 60
+
+// retryAfterValue is the Retry-After of a refusal now: the one WithRetryAfter set, or the
+// time the scheduler takes to drain the continuations alive now at its current rate (see
+// continuation.Scheduler.DrainRate), in whole seconds from 1 to 60, jittered up by up to
+// half, so that the clients refused together do not all come back together.
+func (a *handler) retryAfterValue() string {
+	if a.retryFixed {
+		return a.retryAfter
+	}
+	secs := 1.0
+	if rate := a.s.DrainRate(); rate > 0 {
+		secs = float64(a.s.Alive()) / rate
+	}
+	secs *= 1 + rand.Float64()/2
+	return strconv.Itoa(min(maxRetryAfter, max(1, int(math.Ceil(secs)))))
+}
+
+// WithOverloadStatus sets the status of the requests refused for overload (the
+// scheduler's alive bound, or the pool's queue or its queueing delay; errors that match
+// [continuation.ErrOverloaded]): 503 Service Unavailable, the default, or 429 Too Many
+// Requests, which some clients and proxies retry differently. Both carry Retry-After.
+// Refusals for a shutdown stay 503. It panics for any other code.
+func WithOverloadStatus(code int) Option {
+	if code != http.StatusServiceUnavailable && code != http.StatusTooManyRequests {
+		panic(fmt.Sprintf("httpadapter: WithOverloadStatus called with %d; want 503 or 429", code))
+	}
+	return optionFunc(func(o *options) { o.overloadStatus = code })
+}
+
+// WithTimeoutHeader makes the handler take a deadline from the request header name, as
+// the client's own: grpc-timeout's format ("100m", "2S": digits and one of H, M, S, m, u,
+// n), a Go duration ("1.5s") or seconds ("2.5"). The request's context then ends at the
+// nearer of that and WithTimeout's deadline, and a pool with a queue-delay control (see
+// pool.WithQueueDelay) refuses at once a request whose deadline would pass in its queue.
+// A missing, malformed or non-positive value sets no deadline. It panics if name is empty.
+func WithTimeoutHeader(name string) Option {
+	if name == "" {
+		panic("httpadapter: WithTimeoutHeader called with an empty header name")
+	}
+	return optionFunc(func(o *options) { o.timeoutHeader = http.CanonicalHeaderKey(name) })
+}
+
+// grpcUnits are the units of grpc-timeout.
+var grpcUnits = map[byte]time.Duration{
+	'H': time.Hour, 'M': time.Minute, 'S': time.Second,
+	'm': time.Millisecond, 'u': time.Microsecond, 'n': time.Nanosecond,
+}
+
+// parseTimeout parses a timeout header's value (see WithTimeoutHeader).
+func parseTimeout(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if unit, ok := grpcUnits[v[len(v)-1]]; ok && len(v) > 1 && len(v) <= 9 {
+		if n, err := strconv.ParseInt(v[:len(v)-1], 10, 64); err == nil && n > 0 {
+			return time.Duration(n) * unit, true
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return d, d > 0
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f > 0 && f < 1e9 {
+		return time.Duration(f * float64(time.Second)), true
+	}
+	return 0, false
 }

@@ -257,4 +257,3 @@ func TestIOFromAnotherGoroutine(t *testing.T) {
 	require.Eventually(t, func() bool { return e.p.Stats().Busy == 0 }, 10*time.Second, time.Millisecond,
 		"every slot is given back")
 }
-
