@@ -7,12 +7,18 @@ import (
 	"iter"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // The combinators below never cancel the futures they are given: those may be shared with
 // other waiters. Cancel them, or the context that feeds them, to stop the work behind them.
+//
+// Each registers a chained callback on its inputs (see dispatch): the output settles
+// without running its callbacks, and the dispatcher runs them in its loop, so that chains
+// of any length take a flat stack. A combinator whose output can settle before all its
+// inputs have keeps its registrations in claims, and takes them back once it has.
 
 // Then returns a future that settles with fn(v) once f succeeds with v, or with f's error
 // if f fails (fn is then not called). fn runs on the goroutine that settles f; a panic in
@@ -23,13 +29,12 @@ func Then[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
 		panic("future: Then called with a nil function")
 	}
 	g := new(Future[U])
-	f.OnDone(func(v T, err error) {
+	f.chain(func(v T, err error) queued {
 		if err != nil {
 			var zero U
-			g.settle(zero, err)
-			return
+			return g.settleQueued(zero, err)
 		}
-		g.settle(protect(func() (U, error) { return fn(v) }))
+		return g.settleQueued(protect(func() (U, error) { return fn(v) }))
 	})
 	return g
 }
@@ -43,12 +48,11 @@ func Catch[T any](f *Future[T], fn func(error) (T, error)) *Future[T] {
 		panic("future: Catch called with a nil function")
 	}
 	g := new(Future[T])
-	f.OnDone(func(v T, err error) {
+	f.chain(func(v T, err error) queued {
 		if err == nil {
-			g.settle(v, nil)
-			return
+			return g.settleQueued(v, nil)
 		}
-		g.settle(protect(func() (T, error) { return fn(err) }))
+		return g.settleQueued(protect(func() (T, error) { return fn(err) }))
 	})
 	return g
 }
@@ -63,9 +67,86 @@ func protect[T any](fn func() (T, error)) (v T, err error) {
 	return fn()
 }
 
+// claims holds what a combinator registered on its inputs, so that it can take it back
+// once its output has settled: an input that lives on, such as a shutdown signal raced
+// against many others, must not keep every output reachable, nor a callback for each.
+//
+// The combinator registers on its inputs in order, recording each registration unless
+// the output has settled meanwhile (on this goroutine, if an input had settled already,
+// or on another): then it stops the registration it just made and registers no more.
+// Whoever settles the output first calls release, which marks it done and stops every
+// registration recorded. The lock orders the two, so nothing is left behind.
+type claims[T any] struct {
+	left atomic.Int64 // inputs yet to settle, for All and Any
+
+	mu     sync.Mutex
+	done   bool               // the output has settled; under mu
+	regs   []registration[T]  // what to take back; under mu
+	inline [2]registration[T] // backs regs for two inputs, as in Race(work, quit)
+}
+
+type registration[T any] struct {
+	f  *Future[T]
+	id uint64
+}
+
+func newClaims[T any](inputs int) *claims[T] {
+	c := new(claims[T])
+	if inputs <= len(c.inline) {
+		c.regs = c.inline[:0]
+	} else {
+		c.regs = make([]registration[T], 0, inputs)
+	}
+	return c
+}
+
+// add registers fn on f and records the registration. It reports whether to go on with the
+// next input: false once the output has settled, f's registration then being stopped.
+func (c *claims[T]) add(f *Future[T], fn chained[T]) bool {
+	id := f.chain(fn) // 0 if f has settled: fn has run or is bound to, nothing to take back
+	c.mu.Lock()
+	done := c.done
+	if !done && id != 0 {
+		c.regs = append(c.regs, registration[T]{f, id})
+	}
+	c.mu.Unlock()
+	if done && id != 0 {
+		f.stop(id)
+	}
+	return !done
+}
+
+// release takes back every registration recorded, and makes add take back any later one.
+// It is called once, by whoever settled the output first, on that goroutine.
+func (c *claims[T]) release() {
+	c.mu.Lock()
+	regs := c.regs
+	c.done, c.regs = true, nil
+	c.mu.Unlock()
+	for _, r := range regs {
+		r.f.stop(r.id) // false if r.f has settled: its callback is bound to run, and finds g settled
+	}
+	clear(regs)
+}
+
+// settleFirst settles g, a combinator's output, for a chained callback, and if it did so
+// it takes back the combinator's registrations on its inputs.
+func settleFirst[T, U any](c *claims[T], g *Future[U], v U, err error) queued {
+	ok, _, w := g.complete(v, err, false)
+	if !ok {
+		return nil
+	}
+	c.release()
+	if w&stateMask == settled {
+		return g
+	}
+	return nil
+}
+
 // All returns a future that settles with the values of fs, in argument order, once all of
-// them have succeeded, or fails with the error of the first of them to fail. All of no
-// futures is ready with an empty slice.
+// them have succeeded, or fails with the error of the first of them to fail, and then
+// removes its callbacks from those still pending. All of no futures is ready with an empty
+// slice.
 func All[T any](fs ...*Future[T]) *Future[[]T] {
 	mustFutures(fs, "All")
 	if len(fs) == 0 {
@@ -73,19 +154,21 @@ func All[T any](fs ...*Future[T]) *Future[[]T] {
 	}
 	g := new(Future[[]T])
 	vals := make([]T, len(fs))
-	var left atomic.Int64
-	left.Store(int64(len(fs)))
+	c := newClaims[T](len(fs))
+	c.left.Store(int64(len(fs)))
 	for i, f := range fs {
-		f.OnDone(func(v T, err error) {
+		if !c.add(f, func(v T, err error) queued {
 			if err != nil {
-				g.settle(nil, err)
-				return
+				return settleFirst(c, g, nil, err)
 			}
 			vals[i] = v
-			if left.Add(-1) == 0 {
-				g.settle(vals, nil)
+			if c.left.Add(-1) == 0 { // every input has settled: nothing to take back
+				return g.settleQueued(vals, nil)
 			}
-		})
+			return nil
+		}) {
+			break
+		}
 	}
 	return g
 }
@@ -100,22 +183,25 @@ func AllSettled[T any](fs ...*Future[T]) *Future[[]Result[T]] {
 		g.settle(rs, nil)
 		return g
 	}
+	// g settles only once every input has: nothing is ever left to take back.
 	var left atomic.Int64
 	left.Store(int64(len(fs)))
 	for i, f := range fs {
-		f.OnDone(func(v T, err error) {
+		f.chain(func(v T, err error) queued {
 			rs[i] = Result[T]{v, err}
 			if left.Add(-1) == 0 {
-				g.settle(rs, nil)
+				return g.settleQueued(rs, nil)
 			}
+			return nil
 		})
 	}
 	return g
 }
 
-// Any returns a future that settles with the value of the first of fs to succeed. If all of
-// them fail, it fails with an error that joins theirs in argument order ([errors.Is] and
-// [errors.As] see each). Any of no futures fails at once.
+// Any returns a future that settles with the value of the first of fs to succeed, and then
+// removes its callbacks from those still pending. If all of them fail, it fails with an
+// error that joins theirs in argument order ([errors.Is] and [errors.As] see each). Any of
+// no futures fails at once.
 func Any[T any](fs ...*Future[T]) *Future[T] {
 	mustFutures(fs, "Any")
 	if len(fs) == 0 {
@@ -123,20 +209,22 @@ func Any[T any](fs ...*Future[T]) *Future[T] {
 	}
 	g := new(Future[T])
 	errs := make([]error, len(fs))
-	var left atomic.Int64
-	left.Store(int64(len(fs)))
+	c := newClaims[T](len(fs))
+	c.left.Store(int64(len(fs)))
 	for i, f := range fs {
-		f.OnDone(func(v T, err error) {
+		if !c.add(f, func(v T, err error) queued {
 			if err == nil {
-				g.settle(v, nil)
-				return
+				return settleFirst(c, g, v, nil)
 			}
 			errs[i] = err
-			if left.Add(-1) == 0 {
+			if c.left.Add(-1) == 0 { // every input has settled: nothing to take back
 				var zero T
-				g.settle(zero, &anyError{errs})
+				return g.settleQueued(zero, &anyError{errs})
 			}
-		})
+			return nil
+		}) {
+			break
+		}
 	}
 	return g
 }
@@ -159,15 +247,21 @@ func (e *anyError) Error() string {
 func (e *anyError) Unwrap() []error { return e.errs }
 
 // Race returns a future that settles like the first of fs to settle, whether it succeeded
-// or failed. Race of no futures fails at once, since nothing could ever settle it.
+// or failed, and then removes its callbacks from the others: racing many futures against
+// one that lives long, such as a shutdown signal, leaves nothing on it. Race of no futures
+// fails at once, since nothing could ever settle it.
 func Race[T any](fs ...*Future[T]) *Future[T] {
 	mustFutures(fs, "Race")
 	if len(fs) == 0 {
 		return Failed[T](errors.New("future: Race of no futures"))
 	}
 	g := new(Future[T])
+	c := newClaims[T](len(fs))
+	fn := chained[T](func(v T, err error) queued { return settleFirst(c, g, v, err) })
 	for _, f := range fs {
-		f.OnDone(func(v T, err error) { g.settle(v, err) })
+		if !c.add(f, fn) {
+			break
+		}
 	}
 	return g
 }
@@ -181,22 +275,23 @@ func Timeout[T any](f *Future[T], d time.Duration) *Future[T] {
 	// The timer and the callback each stop the other, whichever comes first; the timer
 	// pointer is published after the callback is registered, hence the atomic.
 	var timer atomic.Pointer[time.Timer]
-	stop := f.AfterDone(func() {
-		g.settle(f.val, f.err)
+	id := f.chain(func(v T, err error) queued {
+		q := g.settleQueued(v, err)
 		if t := timer.Load(); t != nil {
 			t.Stop()
 		}
+		return q
 	})
-	if g.state.Load() == settled {
-		return g
+	if id == 0 {
+		return g // f has settled: so has g, or it will from the callback, bound to run
 	}
 	timer.Store(time.AfterFunc(d, func() {
-		if stop() {
+		if f.stop(id) {
 			var zero T
 			g.settle(zero, &timeoutError{d})
 		}
 	}))
-	if g.state.Load() == settled {
+	if g.state() != pending {
 		timer.Load().Stop() // f settled before the timer was published
 	}
 	return g

@@ -208,3 +208,61 @@ func BenchmarkAll(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkThenChain: build a chain of 1,000 Then and settle its root, which runs every
+// link; the baseline applies the same functions in a plain loop.
+func BenchmarkThenChain(b *testing.B) {
+	const n = 1000
+	inc := func(v int) (int, error) { return v + 1, nil }
+	b.Run("impl=future", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			root, resolve := New[int]()
+			f := root
+			for range n {
+				f = Then(f, inc)
+			}
+			resolve(0, nil)
+			r, _ := f.Peek()
+			sinkInt += r.Value
+		}
+	})
+	b.Run("impl=loop", func(b *testing.B) {
+		b.ReportAllocs()
+		fns := make([]func(int) (int, error), n)
+		for i := range fns {
+			fns[i] = inc
+		}
+		for range b.N {
+			v := 0
+			for _, fn := range fns {
+				v, _ = fn(v)
+			}
+			sinkInt += v
+		}
+	})
+}
+
+// BenchmarkRace: race a piece of work against another future, then settle the work. With
+// quit=longLived the other future is one that stays pending throughout, as a shutdown
+// signal raced against every request does; quit=fresh is the baseline, a new one each time.
+func BenchmarkRace(b *testing.B) {
+	b.Run("quit=longLived", func(b *testing.B) {
+		b.ReportAllocs()
+		quit, _ := New[int]()
+		for range b.N {
+			work, resolve := New[int]()
+			sinkFuture = Race(work, quit)
+			resolve(1, nil)
+		}
+	})
+	b.Run("quit=fresh", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			quit, _ := New[int]()
+			work, resolve := New[int]()
+			sinkFuture = Race(work, quit)
+			resolve(1, nil)
+		}
+	})
+}

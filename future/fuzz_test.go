@@ -10,17 +10,24 @@ import (
 
 // FuzzFuture interprets each byte as an operation on one future and checks it against a
 // model: the future settles once with the first settle's outcome, every callback runs once
-// in registration order unless a stop reported true first, stop reports true at most once
-// and only before the future settled, and Await, Peek and Done agree with the model.
+// in registration order (callbacks registered by a callback included) unless a stop
+// reported true first, stop reports true at most once and only before the future settled,
+// and Await, Peek and Done agree with the model. Races of the future against one that
+// stays pending settle with it, and leave nothing registered on the other once it settled.
 func FuzzFuture(f *testing.F) {
 	f.Add([]byte{2, 3, 0, 4, 1})
 	f.Add([]byte{3, 3, 3, 4, 0x14, 0x24, 0, 4, 5, 6, 7})
 	f.Add([]byte{1, 0, 2, 3, 4, 5})
 	f.Add([]byte{8, 2, 3, 0x24, 0x10, 6})
 	f.Add([]byte{3, 3, 0x14, 0x24, 0x34, 0x04, 9})
+	f.Add([]byte{9, 2, 0x19, 10, 3, 0x14, 0, 9, 10, 6})
+	f.Add([]byte{10, 9, 10, 0x14, 8, 0x29, 10})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		fut, resolve := New[int]()
+		quit, _ := New[int]() // stays pending: raced against fut
 		var (
+			races    []*Future[int]
+			raceRuns int // callbacks on the races' outputs that ran
 			settled  bool
 			want     Result[int]
 			order    []int // callback ids in the order they ran
@@ -44,8 +51,31 @@ func FuzzFuture(f *testing.F) {
 					require.Contains(t, order, id, "callback %d did not run on settling", id)
 				}
 			}
+			require.Equal(t, len(races), raceRuns, "every race's callback ran on settling")
+			for _, g := range races {
+				v, err := g.Await(context.Background())
+				require.Equal(t, want, Result[int]{v, err}, "the race settled like fut")
+			}
+			n, _ := liveCallbacks(quit)
+			require.Zero(t, n, "the races took back their registrations on quit")
 		}
 		nextID := 0
+		// onDone registers a callback that records its id when it runs; with depth > 0
+		// the callback, when it runs, registers another the same way. Ids are given in
+		// registration order, so callbacks must run in the order of their ids.
+		var onDone func(depth int)
+		onDone = func(depth int) {
+			id := nextID
+			nextID++
+			expected = append(expected, id)
+			fut.OnDone(func(int, error) {
+				order = append(order, id)
+				ran[id]++
+				if depth > 0 {
+					onDone(depth - 1)
+				}
+			})
+		}
 		for _, op := range ops {
 			arg := int(op >> 4)
 			switch op & 0xf {
@@ -55,9 +85,7 @@ func FuzzFuture(f *testing.F) {
 				settle(fut.Cancel(), Result[int]{Err: errCancel})
 			case 2: // OnDone
 				id := nextID
-				nextID++
-				expected = append(expected, id)
-				fut.OnDone(func(int, error) { order = append(order, id); ran[id]++ })
+				onDone(0)
 				if settled {
 					require.Equal(t, 1, ran[id], "OnDone on a settled future runs at once")
 				}
@@ -108,6 +136,16 @@ func FuzzFuture(f *testing.F) {
 				okc := make(chan bool)
 				go func() { okc <- resolve(0, failErr) }()
 				settle(<-okc, Result[int]{Err: failErr})
+			case 9: // OnDone whose callback registers arg more, each from the one before
+				id := nextID
+				onDone(arg % 4)
+				if settled {
+					require.Equal(t, 1, ran[id], "OnDone on a settled future runs at once")
+				}
+			case 10: // race fut against quit
+				g := Race(fut, quit)
+				races = append(races, g)
+				g.OnDone(func(int, error) { raceRuns++ })
 			}
 		}
 		if !settled {
@@ -126,5 +164,6 @@ func FuzzFuture(f *testing.F) {
 		}
 		v, err := fut.Await(context.Background())
 		require.Equal(t, want, Result[int]{v, err})
+		require.Equal(t, len(races), raceRuns, "every race's callback ran once")
 	})
 }
