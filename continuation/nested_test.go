@@ -55,12 +55,15 @@ func TestSpawnCallbacksAreWork(t *testing.T) {
 	s, p := setup(t, 1)
 	inCallback := make(chan struct{})
 	release := make(chan struct{})
-	f := Spawn(s, context.Background(), func(c *C) (int, error) { return 1, nil },
-		WithLabel("with callback"))
+	registered, open := future.New[int]()
+	f := Spawn(s, context.Background(), func(c *C) (int, error) {
+		return Await(c, registered) // so that the callback below is registered first
+	}, WithLabel("with callback"))
 	f.OnDone(func(int, error) {
 		close(inCallback)
 		<-release
 	})
+	open(1, nil)
 	<-inCallback
 	st := s.Stats()
 	require.Equal(t, 1, st.Alive, "the continuation is not counted out while its callbacks run")
