@@ -122,23 +122,24 @@ func TestQueueDelayLIFO(t *testing.T) {
 		}
 		// Overloaded now. Two waiters, 2 ms apart, then a Reacquire.
 		n := len(a.log.list())
-		a.acquire(context.Background(), "old", pool.Normal, 0)
+		a.acquire(context.Background(), "old", pool.Normal, time.Millisecond)
 		time.Sleep(2 * time.Millisecond)
-		a.acquire(context.Background(), "new", pool.Normal, 0)
+		a.acquire(context.Background(), "new", pool.Normal, time.Millisecond)
 		resumed := make(chan struct{})
 		go func() {
 			require.NoError(t, p.Reacquire())
 			a.log.add("resumed")
-			p.Release()
+			p.Release() // to the newest waiter
 			close(resumed)
 		}()
 		synctest.Wait()
-		p.Release()
+		p.Release() // to the Reacquire: resumed work goes first
 		<-resumed
-		p.Release()
+		synctest.Wait() // "new" has its slot, and holds it
+		p.Release()     // to "old"
 		synctest.Wait()
 		p.Release()
-		synctest.Wait()
+		time.Sleep(5 * time.Millisecond)
 		require.Equal(t, []string{"resumed", "new runs at 182", "old runs at 182"}, a.log.list()[n:])
 		shutdown(t, p)
 	})
