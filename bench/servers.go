@@ -163,7 +163,13 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 		})
 		stop = p.StopAndWait
 	case "suspend":
-		p := pool.New(workers)
+		var popts []pool.Option
+		if wk.cpuOnly {
+			// The overload scenario measures the queue-delay control (CoDel, adaptive
+			// LIFO), at its usual values.
+			popts = append(popts, pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
+		}
+		p := pool.New(workers, popts...)
 		s := continuation.NewScheduler(p, continuation.WithMaxAlive(1<<20))
 		var opts []httpadapter.Option
 		if wk.mixed {
