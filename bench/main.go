@@ -267,15 +267,7 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 				runs[name] = append(runs[name], r)
 			}
 		}
-		ratios := make(map[string]float64)
-		for _, name := range cfg.variants {
-			ratios[name] = pairedRatio(runs, name)
-		}
-		for _, name := range cfg.variants {
-			r := medianRow(runs[name])
-			r.Ratio = ratios[name]
-			rows = append(rows, r)
-		}
+		rows = append(rows, summarize(runs, cfg.variants)...)
 	}
 	writeTable(stdout, cfg, rows)
 	return writeOutputs(cfg, rows)
@@ -298,6 +290,22 @@ func writeOutputs(cfg config, rows []row) error {
 		}
 	}
 	return nil
+}
+
+// summarize returns a row per variant from its repeated runs: the run of median
+// requests/s, with the median of its paired ratios to net/http (see pairedRatio).
+func summarize(runs map[string][]row, variants []string) []row {
+	ratios := make(map[string]float64)
+	for _, name := range variants {
+		ratios[name] = pairedRatio(runs, name)
+	}
+	rows := make([]row, 0, len(variants))
+	for _, name := range variants {
+		r := medianRow(runs[name])
+		r.Ratio = ratios[name]
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 // medianRow returns the run of median requests/s (the lower middle one of an even count).

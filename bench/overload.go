@@ -201,15 +201,7 @@ func runOverload(ctx context.Context, cfg config, heavy func(), stderr io.Writer
 				runs[name] = append(runs[name], r)
 			}
 		}
-		ratios := make(map[string]float64)
-		for _, name := range cfg.variants {
-			ratios[name] = pairedRatio(runs, name)
-		}
-		for _, name := range cfg.variants {
-			r := medianRow(runs[name])
-			r.Ratio = ratios[name]
-			rows = append(rows, r)
-		}
+		rows = append(rows, summarize(runs, cfg.variants)...)
 	}
 	return rows, nil
 }

@@ -51,6 +51,9 @@ type Stats struct {
 // counter, unlike Stats.
 func (s *Scheduler) Alive() int { return int(s.alive.Load()) }
 
+// drained are the outcomes DrainRate counts: the ends of admitted work, not refusals.
+var drained = [...]outcome{completed, failed, panicked, cancelled, deadline, stopped}
+
 // drainWindow is how often DrainRate samples the ends.
 const drainWindow = time.Second
 
@@ -65,7 +68,7 @@ func (s *Scheduler) DrainRate() float64 {
 		var n int64
 		s.each(func(sh *shard, c *C) {
 			if c == nil {
-				for _, how := range []outcome{completed, failed, panicked, cancelled, deadline, stopped} {
+				for _, how := range drained {
 					n += sh.ends[how]
 				}
 			}

@@ -375,9 +375,7 @@ func StatusCode(err error) int {
 		return se.Code
 	case errors.As(err, &pe):
 		return http.StatusInternalServerError
-	case errors.Is(err, continuation.ErrOverloaded),
-		errors.Is(err, continuation.ErrClosed),
-		errors.Is(err, continuation.ErrStopped):
+	case refused(err):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout

@@ -85,30 +85,30 @@ func (p *Pool) acquireSlow(ctx context.Context, q *ring) error {
 		return err
 	}
 	done := ctx.Done()
-	var err2 error
+	var refusal error // why the caller does not queue after all
 	if done != nil {
 		select {
 		case <-done:
-			err2 = ctx.Err()
+			refusal = ctx.Err()
 		default:
 		}
 	}
 	var at int64
-	if err2 == nil && p.codel.target != 0 {
+	if refusal == nil && p.codel.target != 0 {
 		at = p.now()
 		if p.shedLocked(q, at) {
 			p.stats.Shed++
-			err2 = ErrShed
+			refusal = ErrShed
 		} else if d, ok := ctx.Deadline(); ok && p.lateLocked(int64(d.Sub(p.epoch)), at) {
 			p.stats.Late++
-			err2 = errLate
+			refusal = errLate
 		}
 	}
-	if err2 != nil {
+	if refusal != nil {
 		p.settleLocked(0) // admitLocked may have set queuedBit for nothing
 		p.mu.Unlock()
 		p.waiters.Put(w)
-		return err2
+		return refusal
 	}
 	q.push(entry{w: w, at: at})
 	p.waitingNew++
