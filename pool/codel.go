@@ -33,16 +33,23 @@ const (
 // LIFO of Meta's "Fail at Scale" (2015). It watches the sojourn of new work: the time an
 // entry waited from its push to its pop. If the shortest sojourn of an interval is above
 // the target, the queue has not emptied in that interval: it stands, and the pool is
-// overloaded until an interval's shortest sojourn is back under the target. While it is:
+// overloaded. While it is:
 //
 //   - new work is served newest first (LIFO), so that what is served has waited least,
 //     while its client is still there;
-//   - a waiter in Acquire that has waited more than twice the target is refused (ErrShed)
-//     when a slot frees, rather than served late (the oldest first, a few per pop);
-//   - new work that would queue behind a full round of entries of its priority, W or more,
-//     is refused at once (ErrShed): it would wait at least the time of one more step of
-//     each slot. A lane of a higher priority, served first, stands last: Low work is
-//     refused before Normal, and Normal before High.
+//   - new work that finds a full round of entries of its priority queued, W or more,
+//     refuses the oldest of them (ErrShed) and takes its place: under LIFO the oldest is
+//     served last, if ever, and its refusal comes after a wait of about W arrivals, short
+//     under the loads that cause it. The queue keeps a round of the newest work, so that
+//     no slot goes idle for want of it. A task is never refused once queued: then the
+//     arrival is. A lane of a higher priority, served first, stands last: Low work is
+//     refused before Normal, and Normal before High;
+//   - a waiter that has waited more than twice the target is refused when a slot frees
+//     (the oldest first, a few per pop), as folly's Codel does.
+//
+// LIFO hides the queue's delay from the sojourns (the newest waits least), so they cannot
+// tell the end of the overload. It ends after an interval in which the control refused
+// nothing: the queue no longer grew past a round.
 //
 // Whatever the state, new work is refused at once when the oldest entry of its lane has
 // waited more than an interval: the lane is not moving. Resumed work is never watched nor
@@ -52,31 +59,35 @@ type codel struct {
 
 	intervalEnd int64 // when the current interval ends
 	minDelay    int64 // the shortest sojourn seen in the current interval; -1: none yet
-	overloaded  bool  // the last interval's shortest sojourn was above target
+	refusals    int   // refusals by the control in the current interval
+	overloaded  bool  // the queue stands (see roll)
 	lastMin     int64 // the shortest sojourn of the last interval that saw one
 }
-
-// standing reports whether the queue stands at now: the decision of the last interval
-// holds until the next is due, and only then. A pool that has popped nothing for longer
-// is idle, or stuck, which shedLocked tells by the age of the oldest entry.
-func (c *codel) standing(now int64) bool { return c.overloaded && now < c.intervalEnd }
 
 // sloughBatch bounds how many stale waiters a pop refuses, so that a pop stays short.
 const sloughBatch = 8
 
-// observe records a sojourn of new work popped at now.
-func (c *codel) observe(now, sojourn int64) {
-	if now >= c.intervalEnd {
-		// The interval that ended decides; one with no sojourn, or long past, says nothing
-		// of the queue now.
-		c.overloaded = c.minDelay > c.target && now < c.intervalEnd+c.interval
-		if c.minDelay >= 0 {
-			c.lastMin = c.minDelay
-		}
-		c.intervalEnd = now + c.interval
-		c.minDelay = sojourn
+// roll ends the interval, if it is over at now, and decides the state of the next. An
+// interval long over says nothing of the queue now: the pool popped and refused nothing
+// since, so it is idle, or stuck, which shedLocked tells by the age of the oldest entry.
+func (c *codel) roll(now int64) {
+	if now < c.intervalEnd {
 		return
 	}
+	recent := now < c.intervalEnd+c.interval
+	if c.overloaded {
+		c.overloaded = recent && c.refusals > 0
+	} else {
+		c.overloaded = recent && c.minDelay > c.target
+	}
+	if c.minDelay >= 0 {
+		c.lastMin = c.minDelay
+	}
+	c.intervalEnd, c.minDelay, c.refusals = now+c.interval, -1, 0
+}
+
+// observe records a sojourn of new work popped at now, after roll.
+func (c *codel) observe(sojourn int64) {
 	if c.minDelay < 0 || sojourn < c.minDelay {
 		c.minDelay = sojourn
 	}
@@ -85,20 +96,37 @@ func (c *codel) observe(now, sojourn int64) {
 // now returns the pool's clock: nanoseconds since New, monotonic.
 func (p *Pool) now() int64 { return int64(time.Since(p.epoch)) }
 
-// shedLocked reports whether new work bound for q should be refused at once for the
-// queue's delay (see codel); now is the pool's clock.
+// shedLocked reports whether new work bound for q at now, on the pool's clock, is refused
+// at once for the queue's delay (see codel). While the queue stands, it may instead refuse
+// the oldest waiter of q, to make room.
 func (p *Pool) shedLocked(q *ring, now int64) bool {
 	c := &p.codel
+	c.roll(now)
 	e, ok := q.oldest()
 	switch {
 	case !ok:
 		return false // nothing waits in its lane: it would be next
 	case now-e.at > c.interval:
+		c.refusals++
 		return true // the lane has not moved for an interval
-	case !c.standing(now):
+	case !c.overloaded || q.len() < p.workers:
 		return false
+	case e.w == nil:
+		c.refusals++
+		return true // a task is never refused once queued
 	}
-	return q.len() >= p.workers
+	p.shedOldestLocked(q)
+	return false
+}
+
+// shedOldestLocked refuses the oldest entry of q, a waiter.
+func (p *Pool) shedOldestLocked(q *ring) {
+	e, _ := q.pop()
+	e.w.state = waiterShed
+	p.waitingNew--
+	p.stats.Shed++
+	p.codel.refusals++
+	e.w.ready <- struct{}{} // buffered and empty: never blocks
 }
 
 // lateLocked reports whether a context whose deadline is deadline (on the pool's clock)
@@ -106,7 +134,7 @@ func (p *Pool) shedLocked(q *ring, now int64) bool {
 // the queue stands.
 func (p *Pool) lateLocked(deadline, now int64) bool {
 	c := &p.codel
-	return c.standing(now) && deadline-now < c.lastMin
+	return c.overloaded && deadline-now < c.lastMin
 }
 
 // popNewLocked pops the entry of new work lane q that a freed slot goes to, under the
@@ -118,25 +146,21 @@ func (p *Pool) popNewLocked(q *ring) (e entry, ok bool) {
 		return q.pop()
 	}
 	now := p.now()
-	if c.standing(now) {
+	c.roll(now)
+	if c.overloaded {
 		for range sloughBatch {
 			old, ok := q.oldest()
-			if !ok || old.w == nil || now-old.at <= 2*c.target {
-				break // a task is never refused once accepted
+			if !ok || old.w == nil || now-old.at <= c.target {
+				break // a task is never refused once queued
 			}
-			w := old.w
-			q.pop()
-			w.state = waiterShed
-			p.waitingNew--
-			p.stats.Shed++
-			w.ready <- struct{}{} // buffered and empty: never blocks
+			p.shedOldestLocked(q)
 		}
 		e, ok = q.popNewest()
 	} else {
 		e, ok = q.pop()
 	}
 	if ok {
-		c.observe(now, now-e.at)
+		c.observe(now - e.at)
 	}
 	return e, ok
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -54,50 +57,87 @@ func (a *acquirers) acquire(ctx context.Context, name string, pr pool.Priority, 
 }
 
 // overload makes p, a pool of one slot whose caller holds it, overloaded by the control at
-// its usual values: four acquirers queued at once, holding 30 ms each, are served at 30, 60, 90,
-// 120 ms, and the pop at 150 ms, past the first interval whose shortest wait was 30 ms,
-// finds the queue standing. It returns at 150 ms, with E (queued at 0) running.
+// its usual values: A, B and C, queued at once and holding 30 ms each, are served at 30,
+// 60 and 90 ms; D comes at 118 ms; the pop at 120 ms, past the first interval, whose
+// shortest wait was 30 ms, finds the queue standing and serves D. It returns at 120 ms,
+// with D running until 150.
 func overload(t *testing.T) *acquirers {
 	a := &acquirers{t: t, p: newCodel(1), start: time.Now()}
 	require.NoError(t, a.p.Acquire(context.Background()))
-	for _, name := range []string{"A", "B", "C", "D", "E"} {
+	for _, name := range []string{"A", "B", "C"} {
 		a.acquire(context.Background(), name, pool.Normal, 30*time.Millisecond)
 	}
 	time.Sleep(30 * time.Millisecond)
 	a.p.Release()
-	time.Sleep(120 * time.Millisecond)
+	time.Sleep(88 * time.Millisecond)
+	a.acquire(context.Background(), "D", pool.Normal, 30*time.Millisecond)
+	time.Sleep(2 * time.Millisecond)
 	synctest.Wait()
+	require.Equal(t, []string{"A runs at 30", "B runs at 60", "C runs at 90", "D runs at 120"}, a.log.list())
 	return a
 }
 
-// TestQueueDelaySheds: once the queue stands, a waiter that has waited more than twice
-// the target is refused when a slot frees, and new work that would queue behind a full
-// round is refused at once; once the load is gone, new work is served in order again.
+// TestQueueDelaySheds: once the queue stands, new work that finds a full round queued in
+// its lane refuses the oldest entry and takes its place, and a waiter that has waited past
+// the target is refused when a slot frees; once the load is gone, new work is served in
+// order again.
 func TestQueueDelaySheds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := overload(t)
-		require.Equal(t, []string{"A runs at 30", "B runs at 60", "C runs at 90", "D runs at 120", "E runs at 150"}, a.log.list())
-
-		a.acquire(context.Background(), "F", pool.Normal, 30*time.Millisecond) // queued at 150
-		time.Sleep(10 * time.Millisecond)
-		a.acquire(context.Background(), "G", pool.Normal, 30*time.Millisecond) // at 160, behind a full round
-		time.Sleep(25 * time.Millisecond)                                      // E releases at 180
+		time.Sleep(25 * time.Millisecond)
+		a.acquire(context.Background(), "F", pool.Normal, 30*time.Millisecond) // queued at 145
+		time.Sleep(2 * time.Millisecond)
+		a.acquire(context.Background(), "G", pool.Normal, 30*time.Millisecond) // at 147: a full round (W=1) is queued
+		time.Sleep(4 * time.Millisecond)                                       // D releases at 150, to G
+		a.acquire(context.Background(), "H", pool.Normal, 30*time.Millisecond) // queued at 151
+		time.Sleep(9 * time.Millisecond)
+		a.acquire(context.Background(), "I", pool.Normal, 30*time.Millisecond) // at 160
+		time.Sleep(25 * time.Millisecond)                                      // G releases at 180
 		synctest.Wait()
-		require.Equal(t, []string{"G shed at 160", "F shed at 180"}, a.log.list()[5:],
-			"G refused at once; F refused when a slot freed, having waited 30 ms > 2 × 5 ms")
+		require.Equal(t, []string{"F shed at 147", "G runs at 150", "H shed at 160", "I shed at 180"}, a.log.list()[4:],
+			"F and H refused as newer work came; I refused when a slot freed, having waited 20 ms > 5 ms")
 		st := a.p.Stats()
-		require.Equal(t, uint64(2), st.Shed)
+		require.Equal(t, uint64(3), st.Shed)
 		require.Zero(t, st.Busy)
 
 		// Long after, the control has seen no standing queue: a burst is served in order.
 		time.Sleep(time.Second)
 		require.NoError(t, a.p.Acquire(context.Background()))
-		for _, name := range []string{"H", "I", "J"} {
+		for _, name := range []string{"J", "K", "L"} {
 			a.acquire(context.Background(), name, pool.Normal, time.Millisecond)
 		}
 		a.p.Release()
 		time.Sleep(10 * time.Millisecond)
-		require.Equal(t, []string{"H runs at 1185", "I runs at 1186", "J runs at 1187"}, a.log.list()[7:])
+		require.Equal(t, []string{"J runs at 1185", "K runs at 1186", "L runs at 1187"}, a.log.list()[8:])
+		shutdown(t, a.p)
+	})
+}
+
+// TestQueueDelayRecovers: the overload ends after an interval in which the control
+// refused nothing, even while work keeps queueing: new work is served in order again.
+// (LIFO hides the queue's delay from the waits, so they cannot tell.)
+func TestQueueDelayRecovers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := overload(t) // standing from 120; the interval runs to 220
+		time.Sleep(30 * time.Millisecond)
+		// From 150, one waiter at a time, each served in 2 ms: the queue never holds a
+		// full round, and nothing is refused.
+		for i := range 4 {
+			require.NoError(t, a.p.Acquire(context.Background()))
+			a.acquire(context.Background(), fmt.Sprint("w", i), pool.Normal, 0)
+			time.Sleep(2 * time.Millisecond)
+			a.p.Release()
+			time.Sleep(18 * time.Millisecond)
+		}
+		// At 230, in the next interval: a burst is served in order.
+		require.NoError(t, a.p.Acquire(context.Background()))
+		for _, name := range []string{"X", "Y", "Z"} {
+			a.acquire(context.Background(), name, pool.Normal, time.Millisecond)
+		}
+		a.p.Release()
+		time.Sleep(10 * time.Millisecond)
+		require.Equal(t, []string{"X runs at 230", "Y runs at 231", "Z runs at 232"}, a.log.list()[8:])
+		require.Zero(t, a.p.Stats().Shed)
 		shutdown(t, a.p)
 	})
 }
@@ -150,14 +190,14 @@ func TestQueueDelayLIFO(t *testing.T) {
 func TestQueueDelayPriority(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := overload(t)
-		time.Sleep(25 * time.Millisecond)                                   // E releases at 180: what queues now waits 5 ms
+		time.Sleep(27 * time.Millisecond)                                   // D releases at 150: what queues now waits 3 ms
 		a.acquire(context.Background(), "low1", pool.Low, time.Millisecond) // queued: its lane was empty
-		a.acquire(context.Background(), "low2", pool.Low, time.Millisecond) // behind a full round of Low
+		a.acquire(context.Background(), "low2", pool.Low, time.Millisecond) // finds a full round of Low
 		a.acquire(context.Background(), "high", pool.High, time.Millisecond)
 		a.acquire(context.Background(), "normal", pool.Normal, time.Millisecond)
 		time.Sleep(15 * time.Millisecond)
-		require.Equal(t, []string{"low2 shed at 175", "high runs at 180", "normal runs at 181", "low1 runs at 182"},
-			a.log.list()[5:])
+		require.Equal(t, []string{"low1 shed at 147", "high runs at 150", "normal runs at 151", "low2 runs at 152"},
+			a.log.list()[4:])
 		shutdown(t, a.p)
 	})
 }
@@ -176,7 +216,7 @@ func TestQueueDelayDeadline(t *testing.T) {
 		defer cancel2()
 		a.acquire(later, "later", pool.High, time.Millisecond)
 		time.Sleep(15 * time.Millisecond)
-		require.Equal(t, []string{"soon late at 175", "later runs at 180"}, a.log.list()[5:])
+		require.Equal(t, []string{"soon late at 145", "later runs at 150"}, a.log.list()[4:])
 		require.Equal(t, uint64(1), a.p.Stats().Late)
 		shutdown(t, a.p)
 	})
@@ -222,4 +262,79 @@ func TestWithQueueDelayPanics(t *testing.T) {
 	assert.PanicsWithValue(t, "pool: WithQueueDelay called with a negative target", func() { pool.WithQueueDelay(-1, time.Second) })
 	assert.PanicsWithValue(t, "pool: WithQueueDelay called with an interval that is not positive",
 		func() { pool.WithQueueDelay(time.Millisecond, 0) })
+}
+
+// TestQueueDelaySteadyOverload offers Poisson arrivals at multiples of the capacity of 2
+// slots held 5 ms each (400 a second), each waiting up to a second, for 2.5 s after a
+// warm-up of 0.5 s, and checks what the control promises: below capacity it refuses
+// nothing; above, it serves at capacity (no slot idles for want of work), the admitted
+// wait less than the target, and refuses the rest soon, not after a client's patience.
+func TestQueueDelaySteadyOverload(t *testing.T) {
+	const (
+		w      = 2
+		hold   = 5 * time.Millisecond
+		warmup = 500 * time.Millisecond
+		span   = 2500 * time.Millisecond
+	)
+	for _, load := range []float64{0.5, 2, 5, 10} {
+		t.Run(fmt.Sprint(load, "x"), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := newCodel(w)
+				rate := load * w / hold.Seconds()
+				rng := rand.New(rand.NewPCG(1, uint64(load*10)))
+				var (
+					mu                sync.Mutex
+					admitted, refused []time.Duration
+					wg                sync.WaitGroup
+					start             = time.Now()
+				)
+				for time.Since(start) < warmup+span {
+					time.Sleep(time.Duration(rng.ExpFloat64() / rate * float64(time.Second)))
+					wg.Go(func() {
+						ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+						defer cancel()
+						at := time.Now()
+						err := p.Acquire(ctx)
+						wait := time.Since(at)
+						if at.Sub(start) >= warmup {
+							mu.Lock()
+							if err == nil {
+								admitted = append(admitted, wait)
+							} else {
+								assert.ErrorIs(t, err, pool.ErrShed)
+								refused = append(refused, wait)
+							}
+							mu.Unlock()
+						}
+						if err == nil {
+							time.Sleep(hold)
+							p.Release()
+						}
+					})
+				}
+				wg.Wait()
+				shutdown(t, p)
+
+				capacity := int(span / hold * w)
+				if load < 1 {
+					require.Empty(t, refused, "below capacity, nothing is refused")
+					return
+				}
+				require.GreaterOrEqual(t, len(admitted), capacity*98/100, "served at capacity")
+				assert.LessOrEqual(t, quantile(admitted, 0.99), pool.DefaultQueueDelayTarget, "admitted wait p99")
+				assert.LessOrEqual(t, quantile(refused, 0.99), 2*pool.DefaultQueueDelayTarget, "refusal p99")
+				t.Logf("admitted %d (capacity %d), wait p99 %v; refused %d, p99 %v",
+					len(admitted), capacity, quantile(admitted, 0.99), len(refused), quantile(refused, 0.99))
+			})
+		})
+	}
+}
+
+// quantile returns the q-quantile of d, sorting it.
+func quantile(d []time.Duration, q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[int(q*float64(len(d)-1))]
 }

@@ -42,16 +42,25 @@ func WithQueueSize(n int) Option {
 	return optionFunc(func(o *options) { o.queueSize = n })
 }
 
-// WithQueueDelay sets the queue-delay control of new work (CoDel, with adaptive LIFO; see
-// [ErrShed]): once the shortest wait for a slot of an interval is above target, the pool
-// is overloaded until an interval's shortest wait is back under it. Meanwhile new work is
-// served newest first, an Acquire that has waited more than 2×target is refused when a
-// slot frees, and new work that would queue behind W or more of its priority is refused at
-// once, as is new work whose lane has not moved for an interval, overloaded or not. An
-// Acquire whose context's deadline is nearer than the last interval's shortest wait is
-// refused at once with an error that matches [context.DeadlineExceeded]. A task accepted
-// by Submit is never refused after. Resumed work is neither watched nor refused: time
-// suspended never counts.
+// WithQueueDelay sets the queue-delay control of new work (CoDel, with the adaptive LIFO
+// of Meta's "Fail at Scale"; see [ErrShed]). Once the shortest wait for a slot of an
+// interval is above target, the queue stands and the pool is overloaded, until an interval
+// passes in which the control refused nothing. Meanwhile:
+//   - new work is served newest first;
+//   - new work that finds W or more entries of its priority queued refuses the oldest of
+//     them and takes its place, so that the queue keeps the newest round of work;
+//   - an Acquire that has waited more than target is refused when a slot frees;
+//   - an Acquire whose context's deadline is nearer than the last interval's shortest wait
+//     is refused at once, with an error that matches [context.DeadlineExceeded].
+//
+// Overloaded or not, new work whose lane has not moved for an interval is refused at once.
+// A task accepted by Submit is never refused after. Resumed work is neither watched nor
+// refused: time suspended never counts.
+//
+// Under steady overload this keeps the wait of admitted work under target and refuses the
+// rest within a few arrivals: on 2 slots held 5 ms each, at 2 to 10 times capacity, the
+// simulated waits' p99 is 1.4 to 4.7 ms for admitted work and 1.7 to 7.3 ms for refused
+// work, and no slot goes idle (TestQueueDelaySteadyOverload).
 //
 // Target 0 turns the control off: new work then waits, FIFO, up to the queue bound (see
 // [WithQueueSize]). The control is off unless this option is given; [DefaultQueueDelayTarget]
