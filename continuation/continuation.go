@@ -347,7 +347,7 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 		panic("continuation: nil Context")
 	}
 	if err := ctx.Err(); err != nil {
-		s.refused[outcomeOf(ctx, err)].Add(1)
+		s.refused[refusalOf(err)].Add(1)
 		return nil, err // an ended context starts nothing
 	}
 	c := &C{s: s, ctx: ctx}
@@ -400,8 +400,8 @@ func (s *Scheduler) refusedByPool(c *C, err error) error {
 		err = errShed
 	case errors.Is(err, pool.ErrClosed):
 		err = fmt.Errorf("%w: %w", ErrClosed, err)
-	} // else the context ended while waiting for a slot
-	s.leave(c, outcomeOf(c.ctx, err))
+	} // else the context ended, or its deadline could not be met, before a slot came
+	s.leave(c, refusalOf(err))
 	return err
 }
 
@@ -411,10 +411,11 @@ func (s *Scheduler) refusedByPool(c *C, err error) error {
 // returns ctx's error.
 //
 // If the continuation is refused, the future returned has already failed: with an error
-// that errors.Is [ErrOverloaded] when the alive bound is reached or the pool's queue of new
-// work is full, with [ErrClosed] once Shutdown has begun, with ctx's error if ctx has
-// ended. If ctx ends while the continuation waits for its first slot, the body never
-// starts: the future fails with ctx's error once a worker takes the continuation.
+// that errors.Is [ErrOverloaded] when the alive bound is reached, or the pool's queue of
+// new work is full or sheds it for its queueing delay ([pool.ErrShed]), with [ErrClosed]
+// once Shutdown has begun, with ctx's error if ctx has ended. If ctx ends while the
+// continuation waits for its first slot, the body never starts: the future fails with
+// ctx's error once a worker takes the continuation. [Stats] counts refusals by reason.
 //
 // The callbacks of the future returned (OnDone, AfterDone, and the combinators built on
 // them) run when the body returns, on the worker, as the end of the continuation's last
@@ -461,12 +462,16 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 // runBody calls body and ends the continuation, whatever body does: a panic becomes a
 // *future.PanicError and runtime.Goexit an error, and either way end, if not nil, is
 // called with the result and the continuation is counted out (after a Run's slot is given
-// back). A Goexit goes on unwinding the goroutine after that, as it must.
+// back). A Goexit goes on unwinding the goroutine after that, as it must. A spawned
+// continuation whose context ended while it was queued is refused instead: body is not
+// called.
 func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, err error) {
-	returned := false
+	returned, refused := false, false
 	defer func() {
 		var how outcome
 		switch {
+		case refused:
+			how = refusalOf(err)
 		case !returned:
 			if r := recover(); r != nil {
 				err, how = &future.PanicError{Value: r, Stack: debug.Stack()}, panicked
@@ -474,7 +479,7 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 				err, how = errGoexit, failed
 			}
 		default:
-			how = outcomeOf(c.ctx, err)
+			how = endOf(c.ctx, err)
 		}
 		if c.pull == nil {
 			c.s.releaseInline(c)
@@ -492,7 +497,7 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 	}()
 	if c.pull != nil { // Spawn: ctx may have ended while c was queued
 		if err = c.ctx.Err(); err != nil {
-			returned = true
+			refused = true
 			return v, err
 		}
 	}
@@ -565,8 +570,11 @@ func (c *C) resume() {
 // body awaits.
 //
 // Run refuses exactly as [Spawn] does and returns the same errors, and ctx's error if ctx
-// has ended, or ends while the caller waits for its first slot: the body never starts. A
-// panic in body is recovered and returned as a *future.PanicError.
+// has ended, or ends while the caller waits for its first slot: the body never starts. On
+// a pool with a queue-delay control (see [pool.WithQueueDelay]), it is also refused at
+// once, with an error that is [context.DeadlineExceeded], when the pool's queueing delay
+// would pass ctx's deadline. A panic in body is recovered and returned as a
+// *future.PanicError.
 //
 // Run from a body that is running, with its context (c.Context() or one made from it),
 // returns [ErrNested] at once: it would wait for a slot while the body holds one, and on a

@@ -171,6 +171,7 @@ func FuzzScheduler(f *testing.F) {
 		require.Zero(t, st.Alive)
 		require.Equal(t, int64(panics), st.Panicked)
 		require.GreaterOrEqual(t, st.Ended(), int64(n), "children count too")
+		require.Zero(t, st.Overloaded+st.Shed+st.Late+st.Closed, "nothing is refused: %+v", st)
 		ps := p.Stats()
 		require.Zero(t, ps.Busy)
 		require.Equal(t, ps.Submitted+ps.Resumed, ps.Completed)

@@ -25,30 +25,46 @@ type shard struct {
 	ends [numOutcomes]int64
 }
 
-// outcome is how a continuation ended: the cause it is counted under in Stats.
+// outcome is how a continuation ended: the cause it is counted under in Stats. A body
+// that ran ends; one that never did was refused.
 type outcome uint8
 
 const (
 	completed  outcome = iota // the body returned a nil error
 	failed                    // the body returned another error, or called Goexit
 	panicked                  // the body panicked
-	cancelled                 // its context was cancelled, and it ended with that error
-	deadline                  // it ended with a deadline exceeded
+	cancelled                 // its context was cancelled, before its first slot or while the body ran
+	deadline                  // the body ended with a deadline exceeded
 	stopped                   // it ended with ErrStopped: Shutdown gave up on it
 	overloaded                // refused: the alive bound, or the pool's queue was full
 	shed                      // refused for the pool's queueing delay
+	late                      // refused: its deadline had passed, or the pool's queueing delay would pass it
 	closed                    // refused: Shutdown had begun, or the pool was closed
 
 	numOutcomes = iota
 )
 
-// outcomeOf is the cause of an end with err, for a continuation whose context is ctx.
-func outcomeOf(ctx context.Context, err error) outcome {
+// endOf is the cause of the end of a body that ran and returned err, for a continuation
+// whose context is ctx. An error of a refusal that the body returns (a nested Spawn's
+// ErrOverloaded) is no refusal of this continuation: it failed.
+func endOf(ctx context.Context, err error) outcome {
 	switch {
 	case err == nil:
 		return completed
 	case errors.Is(err, ErrStopped):
 		return stopped
+	case errors.Is(err, context.DeadlineExceeded):
+		return deadline
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return cancelled
+	}
+	return failed
+}
+
+// refusalOf is the cause of a refusal with err, before the continuation's first slot: err
+// is the scheduler's refusal, the pool's, or the context's error.
+func refusalOf(err error) outcome {
+	switch {
 	case errors.Is(err, pool.ErrShed):
 		return shed
 	case errors.Is(err, ErrOverloaded):
@@ -56,9 +72,9 @@ func outcomeOf(ctx context.Context, err error) outcome {
 	case errors.Is(err, ErrClosed):
 		return closed
 	case errors.Is(err, context.DeadlineExceeded):
-		return deadline
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		return cancelled
+		return late // ctx's deadline, or the pool's own judgement of it
+	case errors.Is(err, context.Canceled):
+		return cancelled // for a request, its client went away: nobody is left to refuse
 	}
 	return failed
 }

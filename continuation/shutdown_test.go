@@ -3,6 +3,7 @@ package continuation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -149,8 +150,9 @@ func TestClosing(t *testing.T) {
 	})
 }
 
-// TestEndsCountedByCause ends one continuation by each cause, under Spawn and Run: each
-// is counted once, under its cause, and the counts sum to the calls made.
+// TestEndsCountedByCause ends one continuation by each cause, refusals included, under
+// Spawn and Run: each is counted once, under its cause, and the counts sum to the calls
+// made. A body that returns a refusal's error failed: it was not refused.
 func TestEndsCountedByCause(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		synctest.Test(t, func(t *testing.T) {
@@ -165,8 +167,10 @@ func TestEndsCountedByCause(t *testing.T) {
 				synctest.Wait()
 			}
 
+			nested := fmt.Errorf("nested: %w", ErrOverloaded)
 			start(bg, func(*C) (int, error) { return 1, nil })                  // completed
 			start(bg, func(*C) (int, error) { return 0, errors.New("failed") }) // failed
+			start(bg, func(*C) (int, error) { return 0, nested })               // failed: a refusal's error, not its own
 			start(bg, func(*C) (int, error) { panic("panicked") })              // panicked
 			gone, cancel := context.WithCancel(bg)
 			start(gone, await) // cancelled: the client goes away while it waits
@@ -174,9 +178,12 @@ func TestEndsCountedByCause(t *testing.T) {
 			start(gone, await) // cancelled: the client was gone before it arrived
 			soon, cancel2 := context.WithTimeout(bg, time.Second)
 			defer cancel2()
-			start(soon, await) // deadline
+			start(soon, await) // deadline: it ran, and ran out of time
 			time.Sleep(time.Second)
-			start(bg, await) // stopped, by the Shutdown below
+			past, cancel4 := context.WithDeadline(bg, time.Now())
+			defer cancel4()
+			start(past, await) // late: refused, its deadline had passed before it arrived
+			start(bg, await)   // stopped, by the Shutdown below
 			start(bg, await)
 			start(bg, await)
 			start(bg, await)
@@ -192,8 +199,8 @@ func TestEndsCountedByCause(t *testing.T) {
 
 			st := s.Stats()
 			require.Equal(t, Stats{
-				Completed: 1, Failed: 1, Panicked: 1, Cancelled: 2, Deadline: 1, Stopped: 4,
-				Overloaded: 1, Closed: 1,
+				Completed: 1, Failed: 2, Panicked: 1, Cancelled: 2, Deadline: 1, Stopped: 4,
+				Overloaded: 1, Late: 1, Closed: 1,
 			}, st)
 			require.Equal(t, int64(len(calls)), st.Ended())
 			require.NoError(t, p.Shutdown(bg))
@@ -201,34 +208,144 @@ func TestEndsCountedByCause(t *testing.T) {
 	})
 }
 
-// TestShedByQueueDelay: a continuation the pool refuses for its queueing delay fails with
-// an error that is ErrOverloaded and pool.ErrShed, and is counted as Shed.
-func TestShedByQueueDelay(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		synctest.Test(t, func(t *testing.T) {
-			p := pool.New(1, pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
-			s := NewScheduler(p)
-			require.NoError(t, p.Acquire(context.Background()))
-			first := m.start(s, context.Background(), func(*C) (int, error) { return 1, nil })
-			synctest.Wait()
-			time.Sleep(150 * time.Millisecond) // the lane has not moved for an interval
-			_, err := m.start(s, context.Background(), func(*C) (int, error) {
-				t.Error("a shed body ran")
-				return 0, nil
-			}).Await(context.Background())
-			require.ErrorIs(t, err, ErrOverloaded)
-			require.ErrorIs(t, err, pool.ErrShed)
-			p.Release()
-			v, err := first.Await(context.Background())
-			require.NoError(t, err)
-			require.Equal(t, 1, v)
-			synctest.Wait()
-			st := s.Stats()
-			require.Equal(t, int64(1), st.Shed)
-			require.Equal(t, int64(1), st.Completed)
-			require.Equal(t, int64(2), st.Ended())
-			require.NoError(t, s.Shutdown(context.Background()))
-			require.NoError(t, p.Shutdown(context.Background()))
+// standing makes p, a pool of one slot with the queue-delay control at its usual values,
+// overloaded by it: the first interval sees one wait for a slot, of 30 ms, above the
+// target, and the next pop ends that interval. It returns at 140 ms, a waiter holding the
+// slot until 200 ms and none queued: a deadline nearer than 30 ms cannot be met.
+func standing(t *testing.T, p *pool.Pool) {
+	t.Helper()
+	hold := func(d time.Duration) { // queues for a slot, and holds it for d
+		go func() {
+			if p.Acquire(context.Background()) == nil {
+				time.Sleep(d)
+				p.Release()
+			}
+		}()
+		synctest.Wait()
+	}
+	require.NoError(t, p.Acquire(context.Background()))
+	hold(110 * time.Millisecond) // queued at 0, served at 30, until 140
+	time.Sleep(30 * time.Millisecond)
+	p.Release()
+	time.Sleep(108 * time.Millisecond)
+	hold(60 * time.Millisecond) // queued at 138, served at 140, until 200
+	time.Sleep(2 * time.Millisecond)
+	synctest.Wait()
+}
+
+// TestRefusalsCountedByReason refuses a continuation for each reason, under Spawn and
+// Run: its body never runs, its error says why, and it is counted under that reason
+// alone, each refusal once; what the case admitted is counted as it ended.
+func TestRefusalsCountedByReason(t *testing.T) {
+	bg := context.Background()
+	codel := pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval)
+	type start func(ctx context.Context) *future.Future[int] // a continuation bound to be refused
+	cases := []struct {
+		name  string
+		popts []pool.Option
+		sopts []Option
+		// refuse starts what the case needs, then calls try, which must be refused, then
+		// ends what it started.
+		refuse func(t *testing.T, p *pool.Pool, s *Scheduler, m mode, try start) error
+		is     []error // what the refusal's error is
+		want   Stats
+	}{
+		{"alive bound", nil, []Option{WithMaxAlive(1)},
+			func(t *testing.T, _ *pool.Pool, s *Scheduler, m mode, try start) error {
+				gate, open := future.New[int]()
+				first := m.start(s, bg, func(c *C) (int, error) { return Await(c, gate) })
+				synctest.Wait()
+				_, err := try(bg).Await(bg)
+				open(1, nil)
+				first.Await(bg)
+				return err
+			}, []error{ErrOverloaded}, Stats{Completed: 1, Overloaded: 1}},
+		{"queue full", []pool.Option{pool.WithQueueSize(0)}, nil,
+			func(t *testing.T, p *pool.Pool, _ *Scheduler, _ mode, try start) error {
+				require.NoError(t, p.Acquire(bg))
+				defer p.Release()
+				_, err := try(bg).Await(bg)
+				return err
+			}, []error{ErrOverloaded, pool.ErrFull}, Stats{Overloaded: 1}},
+		{"queue delay", []pool.Option{codel}, nil,
+			func(t *testing.T, p *pool.Pool, s *Scheduler, m mode, try start) error {
+				require.NoError(t, p.Acquire(bg))
+				first := m.start(s, bg, func(*C) (int, error) { return 1, nil })
+				synctest.Wait()
+				time.Sleep(150 * time.Millisecond) // the lane has not moved for an interval
+				_, err := try(bg).Await(bg)
+				p.Release()
+				first.Await(bg)
+				return err
+			}, []error{ErrOverloaded, pool.ErrShed}, Stats{Completed: 1, Shed: 1}},
+		{"deadline passed before the call", nil, nil,
+			func(t *testing.T, _ *pool.Pool, _ *Scheduler, _ mode, try start) error {
+				ctx, cancel := context.WithDeadline(bg, time.Now())
+				defer cancel()
+				_, err := try(ctx).Await(bg)
+				return err
+			}, []error{context.DeadlineExceeded}, Stats{Late: 1}},
+		{"deadline passed in the queue", nil, nil,
+			func(t *testing.T, p *pool.Pool, _ *Scheduler, _ mode, try start) error {
+				require.NoError(t, p.Acquire(bg))
+				ctx, cancel := context.WithTimeout(bg, time.Second)
+				defer cancel()
+				f := try(ctx)
+				time.Sleep(2 * time.Second)
+				p.Release() // Spawn: a worker takes it now, and finds its deadline passed
+				_, err := f.Await(bg)
+				return err
+			}, []error{context.DeadlineExceeded}, Stats{Late: 1}},
+		{"deadline the queue delay would pass", []pool.Option{codel}, nil,
+			func(t *testing.T, p *pool.Pool, _ *Scheduler, m mode, try start) error {
+				standing(t, p)
+				ctx, cancel := context.WithTimeout(bg, 20*time.Millisecond) // < 30 ms
+				defer cancel()
+				f := try(ctx)
+				synctest.Wait()
+				_, done := f.Peek()
+				require.Equal(t, m.name == "Run", done,
+					"Run is refused at once; Spawn queues, and is refused once a worker takes it")
+				_, err := f.Await(bg)
+				return err
+			}, []error{context.DeadlineExceeded}, Stats{Late: 1}},
+		{"scheduler closed", nil, nil,
+			func(t *testing.T, _ *pool.Pool, s *Scheduler, _ mode, try start) error {
+				require.NoError(t, s.Shutdown(bg))
+				_, err := try(bg).Await(bg)
+				return err
+			}, []error{ErrClosed}, Stats{Closed: 1}},
+		{"pool closed", nil, nil,
+			func(t *testing.T, p *pool.Pool, _ *Scheduler, _ mode, try start) error {
+				require.NoError(t, p.Shutdown(bg))
+				_, err := try(bg).Await(bg)
+				return err
+			}, []error{ErrClosed, pool.ErrClosed}, Stats{Closed: 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			forModes(t, func(t *testing.T, m mode) {
+				synctest.Test(t, func(t *testing.T) {
+					p := pool.New(1, tc.popts...)
+					s := NewScheduler(p, tc.sopts...)
+					try := func(ctx context.Context) *future.Future[int] {
+						return m.start(s, ctx, func(*C) (int, error) {
+							t.Error("a refused body ran")
+							return 0, nil
+						})
+					}
+					err := tc.refuse(t, p, s, m, try)
+					for _, want := range tc.is {
+						require.ErrorIs(t, err, want)
+					}
+					synctest.Wait() // a spawned continuation is counted out after its future's callbacks
+					st := s.Stats()
+					require.Equal(t, tc.want, st)
+					require.Equal(t, tc.want.Ended(), st.Ended())
+					require.NoError(t, s.Shutdown(bg))
+					require.NoError(t, p.Shutdown(bg))
+				})
+			})
 		})
-	})
+	}
 }

@@ -13,35 +13,44 @@ import (
 // scheduler's registry, each read under its lock: while continuations come and go, the
 // parts are read at slightly different moments.
 //
-// Every Spawn and Run call is counted once, by how it ended, or in Alive until it does;
-// so the counts sum to the calls made (once the calls under way have returned):
+// Every Spawn and Run call is counted once: in Alive until it ends, then by how its body
+// ended or, if the body never ran, by why the continuation was refused. So the counts sum
+// to the calls made (once the calls under way have returned):
 //
 //	calls == Alive + Completed + Failed + Panicked + Cancelled + Deadline + Stopped +
-//		Overloaded + Shed + Closed
+//		Overloaded + Shed + Late + Closed
 //
-// A continuation refused at admission, or whose context ended before it started, is
-// counted by its error like one whose body returned that error.
+// Overloaded, Shed, Late and Closed count refusals, by reason; the others count bodies that
+// ran, but for Cancelled, which also counts the continuations whose context was cancelled
+// before their first slot (for a request, its client went away: there is none to refuse).
 type Stats struct {
 	Alive     int `json:"alive"`     // admitted and not ended: Running + Suspended + Queued
 	Running   int `json:"running"`   // holding a slot
 	Suspended int `json:"suspended"` // waiting on what they await (or in Blocking), holding no slot
 	Queued    int `json:"queued"`    // waiting for a slot, to start or to resume
 
-	Completed int64 `json:"completed"` // ended with a nil error
-	Failed    int64 `json:"failed"`    // ended with an error counted under no other cause
-	Panicked  int64 `json:"panicked"`  // the body panicked (a *future.PanicError)
-	// Ended with context.Canceled once its context was cancelled: for a request, its
-	// client went away. Refused so at admission, or while queued, too.
+	Completed int64 `json:"completed"` // the body returned a nil error
+	// The body returned an error counted under no other cause (a refusal's error that
+	// it got from a nested Spawn or Run included), or called runtime.Goexit.
+	Failed   int64 `json:"failed"`
+	Panicked int64 `json:"panicked"` // the body panicked (a *future.PanicError)
+	// Ended with context.Canceled once its context was cancelled, while the body ran or
+	// before: for a request, its client went away.
 	Cancelled int64 `json:"cancelled"`
-	// Ended with an error that is context.DeadlineExceeded: its context's deadline, or
-	// one the body ran into and returned (over HTTP both are answered 504).
+	// The body returned an error that is context.DeadlineExceeded: its context's
+	// deadline, or one it ran into (over HTTP both are answered 504).
 	Deadline int64 `json:"deadline"`
-	Stopped  int64 `json:"stopped"` // ended with ErrStopped: Shutdown gave up on it
+	Stopped  int64 `json:"stopped"` // the body returned ErrStopped: Shutdown gave up on it
 
-	Overloaded int64 `json:"overloaded"` // refused with ErrOverloaded: the alive bound, or the pool's queue was full
+	// Refused with ErrOverloaded for a bound: the alive bound, or the pool's queue was full.
+	Overloaded int64 `json:"overloaded"`
 	// Refused with ErrOverloaded for the pool's queueing delay (pool.ErrShed; see
 	// pool.WithQueueDelay): at admission, or after a wait for its first slot.
-	Shed   int64 `json:"shed"`
+	Shed int64 `json:"shed"`
+	// Refused with an error that is context.DeadlineExceeded: its context's deadline
+	// passed before its first slot (before the call, or while it waited), or Run's pool
+	// judged that its queueing delay would pass it (see pool.WithQueueDelay).
+	Late   int64 `json:"late"`
 	Closed int64 `json:"closed"` // refused with ErrClosed: Shutdown had begun, or the pool had
 
 	StepOverruns int64 `json:"step_overruns"` // steps the watchdog saw holding their slot past the step budget
@@ -51,7 +60,8 @@ type Stats struct {
 // counter, unlike Stats.
 func (s *Scheduler) Alive() int { return int(s.alive.Load()) }
 
-// drained are the outcomes DrainRate counts: the ends of admitted work, not refusals.
+// drained are the outcomes DrainRate counts: every end but the refusals (Overloaded, Shed,
+// Late, Closed).
 var drained = [...]outcome{completed, failed, panicked, cancelled, deadline, stopped}
 
 // drainWindow is how often DrainRate samples the ends.
@@ -81,11 +91,11 @@ func (s *Scheduler) DrainRate() float64 {
 	return math.Float64frombits(s.drainRate.Load())
 }
 
-// Ended returns how many continuations have ended, by any cause: the sum of every count
-// of st but Alive's and StepOverruns.
+// Ended returns how many continuations have ended, by any cause, refusals included: the
+// sum of the counts from Completed to Closed, the calls made less Alive.
 func (st Stats) Ended() int64 {
 	return st.Completed + st.Failed + st.Panicked + st.Cancelled + st.Deadline + st.Stopped +
-		st.Overloaded + st.Shed + st.Closed
+		st.Overloaded + st.Shed + st.Late + st.Closed
 }
 
 // Info describes one alive continuation, as [Scheduler.Snapshot] lists it.
@@ -123,7 +133,7 @@ func (s *Scheduler) Stats() Stats {
 	st.Alive = st.Running + st.Suspended + st.Queued
 	st.Completed, st.Failed, st.Panicked = ends[completed], ends[failed], ends[panicked]
 	st.Cancelled, st.Deadline, st.Stopped = ends[cancelled], ends[deadline], ends[stopped]
-	st.Overloaded, st.Shed, st.Closed = ends[overloaded], ends[shed], ends[closed]
+	st.Overloaded, st.Shed, st.Late, st.Closed = ends[overloaded], ends[shed], ends[late], ends[closed]
 	st.StepOverruns = s.overruns.Load()
 	return st
 }
