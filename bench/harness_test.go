@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,7 +124,7 @@ func TestFlags(t *testing.T) {
 		"-timeout 0s":                       "-timeout 0s: want more than zero",
 		"-loader wrk -scenario overload":    "-loader wrk: the overload scenario's open-loop load comes from the builtin loader; use it",
 		"-conns 10,x":                       `-conns: "x" is not a positive number`,
-		"-variants suspend,gevent":          `-variants: "gevent": want some of net/http, throttle, blocking-pool, suspend`,
+		"-variants suspend,gevent":          `-variants: "gevent": want some of net/http, throttle, adaptive, blocking-pool, suspend`,
 		"-workers 0":                        "-workers 0: want at least 1",
 		"-loader ab":                        `-loader "ab": want builtin or wrk`,
 		"-loader wrk -scenario mixed":       "-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader",
@@ -249,4 +250,58 @@ func checkOverload(t *testing.T, table, jsonPath string) {
 		goodput += r["goodput_rps"].(float64)
 	}
 	require.Positive(t, goodput, "the rows served something (how much depends on the machine): %v", rows)
+}
+
+// TestAdaptiveRefusals: the adaptive variant admits requests up to failsafe-go's initial
+// limit and answers the next 429 at once, which the overload and slowdown scenarios count
+// as refused. The admitted ones wait at the upstream until it is released: no request
+// completes before the refusal, so the limit cannot have moved.
+func TestAdaptiveRefusals(t *testing.T) {
+	arrivals, release := make(chan struct{}, 1000), make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrivals <- struct{}{}
+		select {
+		case <-release:
+			w.Write([]byte("upstream says hello\n"))
+		case <-r.Context().Done():
+		}
+	}))
+	defer up.Close()
+	upTr := newTransport(1000)
+	defer upTr.CloseIdleConnections()
+	srv, err := startVariant("adaptive", 1, &work{client: &http.Client{Transport: upTr}, upstream: up.URL})
+	require.NoError(t, err)
+	defer srv.close()
+	tr := newTransport(1000)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+
+	answers := make(chan int, 1000) // status codes; 0 for an error
+	get := func() {
+		code := 0
+		if resp, err := client.Get(srv.url + "/"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			code = resp.StatusCode
+		}
+		answers <- code
+	}
+	admitted, refusal := 0, -1
+	for refusal < 0 && admitted < 1000 {
+		go get()
+		// An admitted request reaches the upstream; a refused one is answered.
+		select {
+		case <-arrivals:
+			admitted++
+		case refusal = <-answers:
+		case <-time.After(time.Minute):
+			t.Fatalf("no arrival at the upstream nor answer after %d admitted", admitted)
+		}
+	}
+	require.Equal(t, http.StatusTooManyRequests, refusal)
+	require.Equal(t, 20, admitted, "failsafe-go's initial limit")
+	close(release)
+	for range admitted {
+		require.Equal(t, http.StatusOK, <-answers)
+	}
 }

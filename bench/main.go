@@ -1,5 +1,5 @@
 // Command bench is the side-by-side load harness of suspend: it serves the same handler
-// four ways, drives each with the same closed-loop load, and prints a markdown table of
+// five ways, drives each with the same closed-loop load, and prints a markdown table of
 // requests/s and latency percentiles, with each variant's requests/s as a ratio of plain
 // net/http's at the same number of connections.
 //
@@ -15,6 +15,10 @@
 //   - throttle: the same handler behind go-chi's middleware.Throttle(W), what a Go service
 //     uses today to bound its concurrency. It queues nothing: a request beyond the W
 //     under way is answered 429 at once, counted in the errors column.
+//   - adaptive: the same handler behind failsafe-go's adaptive concurrency limiter with its
+//     defaults, as its HTTP middleware (failsafehttp.NewHandler): the limit starts at 20
+//     and moves between 1 and 200 as the handler's latency trends up or down. It queues
+//     nothing: a request beyond the limit is answered 429 at once.
 //   - blocking-pool: W workers (alitto/pond) that run the whole handler, holding their
 //     slot across the upstream wait and the request's I/O, as gunicorn's threaded
 //     worker does.

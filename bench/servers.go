@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/alitto/pond/v2"
+	"github.com/failsafe-go/failsafe-go/adaptivelimiter"
+	"github.com/failsafe-go/failsafe-go/failsafehttp"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/gosuspend/suspend/continuation"
@@ -21,7 +23,7 @@ import (
 	"github.com/gosuspend/suspend/pool"
 )
 
-var variantNames = []string{"net/http", "throttle", "blocking-pool", "suspend"}
+var variantNames = []string{"net/http", "throttle", "adaptive", "blocking-pool", "suspend"}
 
 // upstream is the slow service every variant calls: it answers after a delay.
 type upstream struct {
@@ -154,6 +156,12 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 		// Throttle(W) lets W requests in at once and answers any more 429 at once: with no
 		// backlog given, nothing waits for a slot.
 		h = middleware.Throttle(workers)(plain)
+	case "adaptive":
+		// failsafe-go's adaptive concurrency limiter with its defaults, as its own
+		// middleware (failsafehttp): a limit that starts at 20 and moves between 1 and 200
+		// with the trend of the handler's latency, at most once a second. It queues
+		// nothing either: a request beyond the limit is answered 429 at once.
+		h = failsafehttp.NewHandler(plain, adaptivelimiter.NewWithDefaults[*http.Response]())
 	case "blocking-pool":
 		p := pond.NewPool(workers)
 		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
