@@ -254,6 +254,8 @@ func TestChaos(t *testing.T) {
 	st, ps := s.Stats(), p.Stats()
 	require.Zero(t, st.Alive)
 	require.Equal(t, arrived.Load(), st.Ended(), "every arrival is counted once: %+v", st)
+	require.LessOrEqual(t, refused.Load(), st.Overloaded+st.Shed+st.Closed,
+		"every 503 read is a refusal, counted as one: %+v", st)
 	require.Positive(t, st.Panicked)
 	require.Zero(t, ps.Busy)
 	require.Equal(t, ps.Submitted+ps.Resumed, ps.Completed)

@@ -54,11 +54,23 @@
 //
 //   - refused by the scheduler ([continuation.ErrOverloaded]), or the scheduler is closed
 //     or gave up on the request: 503 Service Unavailable, with Retry-After (see
-//     [WithRetryAfter]);
+//     [WithRetryAfter]; 429 for ErrOverloaded with [WithOverloadStatus]);
 //   - a deadline (errors.Is(err, context.DeadlineExceeded)): 504 Gateway Timeout;
 //   - a [*StatusError]: its code;
 //   - a panic (a *future.PanicError): 500;
 //   - anything else: 500.
+//
+// A request refused before it gets a slot never reaches the handler. Its refusal's error
+// is answered as above; by the reason [continuation.Stats] counts it under, that is:
+//
+//   - Overloaded (the alive bound, or the pool's queue is full) and Shed (the pool's
+//     queueing delay, see pool.WithQueueDelay): 503, or 429 with WithOverloadStatus,
+//     with Retry-After;
+//   - Closed (the scheduler or the pool is shutting down): 503, with Retry-After;
+//   - Late (the request's deadline, from [WithTimeout] or [WithTimeoutHeader], passed
+//     before it got a slot, or the pool's queueing delay would pass it): 504, without
+//     Retry-After;
+//   - Cancelled (its client went away first): no one is left to answer.
 //
 // The text is the status's own, never the error's (which may hold internal details); use
 // [WithErrorHandler] to answer otherwise. The answer carries none of the headers that
@@ -843,9 +855,11 @@ func buildOptions(opts []Option) options {
 
 // WithTimeout bounds each request with a context deadline d after it arrives. Suspended
 // time counts, since it is the client's wait: a handler still waiting at the deadline is
-// resumed with [context.DeadlineExceeded] and, if it returns that error, answered 504.
-// A handler that runs without awaiting is not interrupted (Go cannot preempt it). Zero,
-// the default, sets no deadline. WithTimeout panics if d is negative.
+// resumed with [context.DeadlineExceeded] and, if it returns that error, answered 504;
+// a request still waiting for its first slot is refused, and answered 504 too (counted as
+// Late in [continuation.Stats]). A handler that runs without awaiting is not interrupted
+// (Go cannot preempt it). Zero, the default, sets no deadline. WithTimeout panics if d is
+// negative.
 func WithTimeout(d time.Duration) Option {
 	if d < 0 {
 		panic("httpadapter: WithTimeout called with a negative duration")
@@ -980,7 +994,8 @@ func WithOverloadStatus(code int) Option {
 // the client's own: grpc-timeout's format ("100m", "2S": digits and one of H, M, S, m, u,
 // n), a Go duration ("1.5s") or seconds ("2.5"). The request's context then ends at the
 // nearer of that and WithTimeout's deadline, and a pool with a queue-delay control (see
-// pool.WithQueueDelay) refuses at once a request whose deadline would pass in its queue.
+// pool.WithQueueDelay) refuses at once a request whose deadline would pass in its queue
+// (504, counted as Late).
 // A missing, malformed or non-positive value sets no deadline. It panics if name is empty.
 func WithTimeoutHeader(name string) Option {
 	if name == "" {

@@ -3,6 +3,7 @@ package httpadapter
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,11 +11,13 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/future"
 	"github.com/gosuspend/suspend/pool"
 )
 
@@ -143,5 +146,146 @@ func TestOverload(t *testing.T) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+}
+
+// standing makes p, a pool of one slot with the queue-delay control at its usual values,
+// overloaded by it: the first interval sees one wait for a slot, of 30 ms, above the
+// target, and the next pop ends that interval. It returns at 140 ms, a waiter holding the
+// slot until 200 ms and none queued: a deadline nearer than 30 ms cannot be met.
+func standing(t *testing.T, p *pool.Pool) {
+	t.Helper()
+	hold := func(d time.Duration) { // queues for a slot, and holds it for d
+		go func() {
+			if p.Acquire(context.Background()) == nil {
+				time.Sleep(d)
+				p.Release()
+			}
+		}()
+		synctest.Wait()
+	}
+	require.NoError(t, p.Acquire(context.Background()))
+	hold(110 * time.Millisecond) // queued at 0, served at 30, until 140
+	time.Sleep(30 * time.Millisecond)
+	p.Release()
+	time.Sleep(108 * time.Millisecond)
+	hold(60 * time.Millisecond) // queued at 138, served at 140, until 200
+	time.Sleep(2 * time.Millisecond)
+	synctest.Wait()
+}
+
+// TestRefusalsByReason: a request refused for each reason never reaches the handler, is
+// answered with the reason's status, with Retry-After for 503 and 429 and none for 504,
+// and is counted under that reason alone. WithOverloadStatus(429) changes the status of
+// the overload refusals (bound and queue delay), and of no other.
+func TestRefusalsByReason(t *testing.T) {
+	bg := context.Background()
+	codel := pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval)
+	// serve serves a request for path, with the timeout header if not empty.
+	type serve func(path, timeout string) *httptest.ResponseRecorder
+	cases := []struct {
+		name  string
+		popts []pool.Option
+		sopts []continuation.Option
+		opts  []Option
+		// refuse starts what the case needs, serves a request to /refused, which must be
+		// refused, and ends what it started.
+		refuse   func(t *testing.T, p *pool.Pool, s *continuation.Scheduler, serve serve, open func()) *httptest.ResponseRecorder
+		code     int
+		overload bool // WithOverloadStatus applies
+		want     continuation.Stats
+	}{
+		{"alive bound", nil, []continuation.Option{continuation.WithMaxAlive(1)}, nil,
+			func(t *testing.T, _ *pool.Pool, _ *continuation.Scheduler, serve serve, open func()) *httptest.ResponseRecorder {
+				done := make(chan struct{})
+				go func() { serve("/wait", ""); close(done) }()
+				synctest.Wait()
+				rec := serve("/refused", "")
+				open()
+				<-done
+				return rec
+			}, http.StatusServiceUnavailable, true, continuation.Stats{Completed: 1, Overloaded: 1}},
+		{"queue delay", []pool.Option{codel}, nil, nil,
+			func(t *testing.T, p *pool.Pool, _ *continuation.Scheduler, serve serve, _ func()) *httptest.ResponseRecorder {
+				require.NoError(t, p.Acquire(bg))
+				done := make(chan struct{})
+				go func() { serve("/", ""); close(done) }()
+				synctest.Wait()
+				time.Sleep(150 * time.Millisecond) // the lane has not moved for an interval
+				rec := serve("/refused", "")
+				p.Release()
+				<-done
+				return rec
+			}, http.StatusServiceUnavailable, true, continuation.Stats{Completed: 1, Shed: 1}},
+		{"deadline passed in the queue", nil, nil, []Option{WithTimeout(time.Second)},
+			func(t *testing.T, p *pool.Pool, _ *continuation.Scheduler, serve serve, _ func()) *httptest.ResponseRecorder {
+				require.NoError(t, p.Acquire(bg))
+				defer p.Release()
+				return serve("/refused", "")
+			}, http.StatusGatewayTimeout, false, continuation.Stats{Late: 1}},
+		{"deadline the queue delay would pass", []pool.Option{codel}, nil, []Option{WithTimeoutHeader("X-Timeout")},
+			func(t *testing.T, p *pool.Pool, _ *continuation.Scheduler, serve serve, _ func()) *httptest.ResponseRecorder {
+				standing(t, p)
+				start := time.Now()
+				rec := serve("/refused", "20m") // < 30 ms
+				require.Zero(t, time.Since(start), "refused at once")
+				return rec
+			}, http.StatusGatewayTimeout, false, continuation.Stats{Late: 1}},
+		{"closed", nil, nil, nil,
+			func(t *testing.T, _ *pool.Pool, s *continuation.Scheduler, serve serve, _ func()) *httptest.ResponseRecorder {
+				require.NoError(t, s.Shutdown(bg))
+				return serve("/refused", "")
+			}, http.StatusServiceUnavailable, false, continuation.Stats{Closed: 1}},
+	}
+	for _, tc := range cases {
+		for _, status := range []int{0, http.StatusTooManyRequests} { // 0: no WithOverloadStatus
+			t.Run(fmt.Sprintf("%s/%d", tc.name, status), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := pool.New(1, tc.popts...)
+					s := continuation.NewScheduler(p, tc.sopts...)
+					gate, open := future.New[int]()
+					opts := tc.opts
+					if status != 0 {
+						opts = append(slices.Clip(opts), WithOverloadStatus(status))
+					}
+					h := New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+						switch r.URL.Path {
+						case "/refused":
+							t.Error("a refused request reached the handler")
+						case "/wait":
+							_, err := continuation.Await(c, gate)
+							return err
+						}
+						return nil
+					}, opts...)
+					serve := func(path, timeout string) *httptest.ResponseRecorder {
+						req := httptest.NewRequest("GET", path, nil)
+						if timeout != "" {
+							req.Header.Set("X-Timeout", timeout)
+						}
+						rec := httptest.NewRecorder()
+						h.ServeHTTP(rec, req)
+						return rec
+					}
+					rec := tc.refuse(t, p, s, serve, func() { open(1, nil) })
+
+					code := tc.code
+					if tc.overload && status != 0 {
+						code = status
+					}
+					require.Equal(t, code, rec.Code)
+					require.Equal(t, http.StatusText(code)+"\n", rec.Body.String())
+					if code == http.StatusGatewayTimeout {
+						require.Empty(t, rec.Header().Values("Retry-After"))
+					} else {
+						assertRetryAfter(t, rec.Header().Get("Retry-After"))
+					}
+					synctest.Wait()
+					require.Equal(t, tc.want, s.Stats())
+					require.NoError(t, s.Shutdown(bg))
+					require.NoError(t, p.Shutdown(bg))
+				})
+			})
+		}
 	}
 }
