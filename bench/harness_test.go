@@ -24,6 +24,9 @@ import (
 // fast anything is. The scenarios run in parallel, to keep the test short.
 func TestHarnessSmoke(t *testing.T) {
 	for _, scenario := range scenarios {
+		if scenario == "slowdown" {
+			continue // TestSlowdownSmoke: its rows are phases, and it draws no plot
+		}
 		t.Run(scenario, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -109,6 +112,13 @@ func TestFlags(t *testing.T) {
 	require.Equal(t, 50*time.Millisecond, cfg.delay)
 	require.Equal(t, 2*cfg.workers, cfg.slow)
 
+	cfg, err = parseFlags([]string{"-scenario", "slowdown"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"net/http", "throttle", "adaptive", "suspend"}, cfg.variants)
+	cfg, err = parseFlags([]string{"-scenario", "slowdown", "-variants", "blocking-pool"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, []string{"blocking-pool"}, cfg.variants)
+
 	cfg, err = parseFlags([]string{"-scenario", "slowclients", "-workers", "3"}, io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, []int{50, 200}, cfg.conns)
@@ -119,12 +129,14 @@ func TestFlags(t *testing.T) {
 	require.Equal(t, 5, cfg.slow)
 
 	for args, want := range map[string]string{
-		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients, overload`,
+		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients, overload, slowdown`,
 		"-loads 1,0":                        `-loads: "0" is not a positive number`,
 		"-timeout 0s":                       "-timeout 0s: want more than zero",
 		"-loader wrk -scenario overload":    "-loader wrk: the overload scenario's open-loop load comes from the builtin loader; use it",
 		"-conns 10,x":                       `-conns: "x" is not a positive number`,
 		"-variants suspend,gevent":          `-variants: "gevent": want some of net/http, throttle, adaptive, blocking-pool, suspend`,
+		"-loader wrk -scenario slowdown":    "-loader wrk: the slowdown scenario's open-loop load comes from the builtin loader; use it",
+		"-scenario slowdown -plot x.svg":    "-plot: the slowdown scenario has no plot; its rows are in the table and -json",
 		"-workers 0":                        "-workers 0: want at least 1",
 		"-loader ab":                        `-loader "ab": want builtin or wrk`,
 		"-loader wrk -scenario mixed":       "-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader",
@@ -250,6 +262,53 @@ func checkOverload(t *testing.T, table, jsonPath string) {
 		goodput += r["goodput_rps"].(float64)
 	}
 	require.Positive(t, goodput, "the rows served something (how much depends on the machine): %v", rows)
+}
+
+// TestSlowdownSmoke runs the slowdown scenario end to end on a tiny load: a row per
+// variant and phase in the table and the JSON, phase by phase, with the keys the scenario
+// promises. It checks that the harness works, not how fast anything is.
+func TestSlowdownSmoke(t *testing.T) {
+	t.Parallel()
+	jsonPath := filepath.Join(t.TempDir(), "rows.json")
+	cfg, err := parseFlags([]string{"-scenario", "slowdown", "-duration", "100ms", "-warmup", "50ms",
+		"-delay", "5ms", "-cpu", "100us", "-workers", "1", "-repeat", "2", "-json", jsonPath}, io.Discard)
+	require.NoError(t, err)
+	var out, progress bytes.Buffer
+	require.NoError(t, run(context.Background(), cfg, &out, &progress))
+
+	table := out.String()
+	require.Contains(t, table, "upstream delay 5ms → 50ms → 5ms")
+	require.Contains(t, table, "| variant | phase | offered/s | req/s |")
+	require.Contains(t, progress.String(), "capacity")
+	phases := []string{"5ms", "50ms", "5ms again"}
+	for _, v := range cfg.variants {
+		for _, ph := range phases {
+			require.Contains(t, table, "| "+v+" | "+ph+" |")
+		}
+	}
+	var rows []map[string]any
+	b, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &rows))
+	require.Len(t, rows, len(phases)*len(cfg.variants))
+	// How much a row served depends on the machine: that the harness measures is checked
+	// over all the rows.
+	var offered, served float64
+	for i, r := range rows {
+		for _, k := range []string{"scenario", "variant", "workers", "phase", "upstream_delay_ms", "offered_rps",
+			"rps", "p50_ms", "p99_ms", "refused", "timed_out", "errors"} {
+			require.Contains(t, r, k)
+		}
+		require.Equal(t, "slowdown", r["scenario"])
+		require.Equal(t, cfg.variants[i%len(cfg.variants)], r["variant"], "the variants side by side in each phase")
+		ph := i / len(cfg.variants)
+		require.Equal(t, phases[ph], r["phase"])
+		require.Equal(t, []float64{5, 50, 5}[ph], r["upstream_delay_ms"])
+		offered += r["offered_rps"].(float64)
+		served += r["rps"].(float64)
+	}
+	require.Positive(t, offered, "%v", rows)
+	require.Positive(t, served, "the rows served something: %v", rows)
 }
 
 // TestAdaptiveRefusals: the adaptive variant admits requests up to failsafe-go's initial

@@ -8,6 +8,7 @@
 //	go run . -scenario mixed -json out.json -plot out.svg
 //	go run . -scenario slowclients             # slow clients' uploads and downloads
 //	go run . -scenario overload                # open-loop load at 0.5× to 10× capacity
+//	go run . -scenario slowdown                # half capacity while the upstream slows 10×
 //
 // Variants (all call the upstream with one shared http.Client and answer its body):
 //
@@ -43,6 +44,15 @@
 // refusals, and the share of CPU time wasted on requests whose client had left by the end
 // of their work. The loader keeps at most 4,000 connections open; an arrival beyond them
 // waits for one, which counts against its timeout.
+//
+// The slowdown scenario offers open-loop Poisson load, as overload does, at half the
+// capacity overload measures, to a proxy handler: each request burns -cpu of CPU, then
+// calls the upstream. After the warm-up come three phases of -duration, in which the
+// upstream's delay is -delay, 10×-delay, then -delay again (50 ms, 500 ms, 50 ms by
+// default): the CPU asked for stays the same, only the waits grow. A row gives a variant's
+// answers within -timeout per second in a phase, their latency, and the requests refused
+// (503 or 429) or timed out, each counted in the phase it arrived in. Its default variants
+// are net/http, throttle, adaptive and suspend.
 //
 // Everything runs in this process on loopback: the upstream, the server under test and the
 // loader (unless -loader wrk), so they share the machine's cores alike for every variant.
@@ -107,7 +117,7 @@ type row struct {
 	*OverloadStats
 }
 
-var scenarios = []string{"slow", "hello", "mixed", "slowclients", "overload"}
+var scenarios = []string{"slow", "hello", "mixed", "slowclients", "overload", "slowdown"}
 
 // defaultConns are the -conns of each scenario.
 var defaultConns = map[string]string{
@@ -116,21 +126,25 @@ var defaultConns = map[string]string{
 	"mixed":       "50,200,1000,4000",
 	"slowclients": "50,200",
 	"overload":    "1", // unused: the loads set the rows
+	"slowdown":    "1", // unused: the phases set the rows
 }
+
+// slowdownVariants are the slowdown scenario's default -variants.
+const slowdownVariants = "net/http,throttle,adaptive,suspend"
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
 	var conns, variants, loads string
-	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream), mixed (half CPU, half upstream),\nslowclients (hello, beside slow uploads and downloads) or overload (open-loop CPU-bound load)")
+	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream), mixed (half CPU, half upstream),\nslowclients (hello, beside slow uploads and downloads), overload (open-loop CPU-bound load)\nor slowdown (open-loop load while the upstream slows down)")
 	fs.StringVar(&conns, "conns", "", "comma-separated numbers of keep-alive connections (default 50,200,1000,4000;\n50,200 for slowclients)")
-	fs.DurationVar(&c.duration, "duration", 3*time.Second, "measurement time per variant and connection count")
+	fs.DurationVar(&c.duration, "duration", 3*time.Second, "measurement time per variant and connection count (per phase for slowdown)")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each measurement, not recorded")
-	fs.DurationVar(&c.delay, "delay", 50*time.Millisecond, "upstream answer delay")
-	fs.DurationVar(&c.cpu, "cpu", time.Millisecond, "CPU time of the heavy requests of the mixed scenario")
+	fs.DurationVar(&c.delay, "delay", 50*time.Millisecond, "upstream answer delay (slowdown: the fast one; the slow one is 10×)")
+	fs.DurationVar(&c.cpu, "cpu", time.Millisecond, "CPU time of the heavy requests of the mixed scenario, and of every request of\noverload and slowdown")
 	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "W: the bound of throttle, blocking-pool and suspend")
-	fs.StringVar(&variants, "variants", strings.Join(variantNames, ","), "comma-separated subset of variants")
+	fs.StringVar(&variants, "variants", "", "comma-separated subset of variants (default all; "+slowdownVariants+" for slowdown)")
 	fs.StringVar(&c.jsonOut, "json", "", "write every row to this file as a JSON array")
 	fs.StringVar(&c.plotOut, "plot", "", "draw requests/s and p99 against connections to this SVG file")
 	fs.StringVar(&c.loader, "loader", "builtin", "builtin (in-process, the default) or wrk (the wrk binary)")
@@ -138,7 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.repeat, "repeat", 1, "measure each row this many times, round the variants, and keep the median")
 	fs.IntVar(&c.slow, "slow", 0, "slow clients of the slowclients scenario, half uploading, half downloading (default 2×W)")
 	fs.StringVar(&loads, "loads", "0.5,1,2,5,10", "the overload scenario's offered loads, as multiples of the measured capacity")
-	fs.DurationVar(&c.timeout, "timeout", time.Second, "when the overload scenario's clients give up")
+	fs.DurationVar(&c.timeout, "timeout", time.Second, "when the overload and slowdown scenarios' clients give up")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -147,6 +161,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if conns == "" {
 		conns = defaultConns[c.scenario]
+	}
+	if variants == "" {
+		variants = strings.Join(variantNames, ",")
+		if c.scenario == "slowdown" {
+			variants = slowdownVariants
+		}
 	}
 	if c.slow == 0 {
 		c.slow = 2 * c.workers
@@ -189,6 +209,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader")
 	case c.loader == "wrk" && c.scenario == "overload":
 		return c, fmt.Errorf("-loader wrk: the overload scenario's open-loop load comes from the builtin loader; use it")
+	case c.loader == "wrk" && c.scenario == "slowdown":
+		return c, fmt.Errorf("-loader wrk: the slowdown scenario's open-loop load comes from the builtin loader; use it")
+	case c.plotOut != "" && c.scenario == "slowdown":
+		return c, fmt.Errorf("-plot: the slowdown scenario has no plot; its rows are in the table and -json")
 	case c.timeout <= 0:
 		return c, fmt.Errorf("-timeout %v: want more than zero", c.timeout)
 	case c.loader == "wrk" && c.scenario == "slowclients":
@@ -245,6 +269,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		}
 		writeOverloadTable(stdout, cfg, rows)
 		return writeOutputs(cfg, rows)
+	}
+	if cfg.scenario == "slowdown" {
+		return runSlowdown(ctx, cfg, up, heavy, stdout, stderr)
 	}
 	for _, n := range cfg.conns {
 		// Repeats go round the variants, so that a slow moment of the machine falls on

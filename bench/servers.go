@@ -25,10 +25,12 @@ import (
 
 var variantNames = []string{"net/http", "throttle", "adaptive", "blocking-pool", "suspend"}
 
-// upstream is the slow service every variant calls: it answers after a delay.
+// upstream is the slow service every variant calls: it answers after a delay, which the
+// slowdown scenario changes while requests are under way.
 type upstream struct {
-	url string
-	srv *http.Server
+	url   string
+	srv   *http.Server
+	delay atomic.Int64 // a time.Duration, read as each request arrives
 }
 
 func startUpstream(delay time.Duration) (*upstream, error) {
@@ -36,9 +38,11 @@ func startUpstream(delay time.Duration) (*upstream, error) {
 	if err != nil {
 		return nil, err
 	}
+	u := &upstream{url: "http://" + ln.Addr().String() + "/"}
+	u.setDelay(delay)
 	body := []byte("upstream says hello\n")
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := time.NewTimer(delay)
+	u.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(time.Duration(u.delay.Load()))
 		defer t.Stop()
 		select {
 		case <-t.C:
@@ -46,9 +50,12 @@ func startUpstream(delay time.Duration) (*upstream, error) {
 		case <-r.Context().Done():
 		}
 	})}
-	go srv.Serve(ln)
-	return &upstream{url: "http://" + ln.Addr().String() + "/", srv: srv}, nil
+	go u.srv.Serve(ln)
+	return u, nil
 }
+
+// setDelay sets the delay of the requests that arrive from now on.
+func (u *upstream) setDelay(d time.Duration) { u.delay.Store(int64(d)) }
 
 func (u *upstream) close() { u.srv.Close() }
 
@@ -60,7 +67,8 @@ type server struct {
 }
 
 // work is what a request does, the same in every variant: call the upstream, or burn
-// CPU, or neither (hello), then answer; or move a large body (see transfer).
+// CPU, or both (proxy), or neither (hello), then answer; or move a large body (see
+// transfer).
 type work struct {
 	client    *http.Client
 	upstream  string
@@ -69,6 +77,7 @@ type work struct {
 	heavy     func() // burns the mixed scenario's CPU time
 	transfers bool   // the slowclients scenario: /upload and /download
 	cpuOnly   bool   // the overload scenario: every request burns CPU, counted in waste
+	proxy     bool   // the slowdown scenario: every request burns CPU, then calls the upstream
 	waste     *waste
 }
 
@@ -131,6 +140,8 @@ func (w *work) answer(r *http.Request) ([]byte, error) {
 	case heavyRequest(r):
 		w.heavy()
 		return helloBody, nil
+	case w.proxy:
+		w.heavy() // and then the upstream call, as every other request
 	}
 	return w.callUpstream(r.Context())
 }
@@ -172,9 +183,10 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 		stop = p.StopAndWait
 	case "suspend":
 		var popts []pool.Option
-		if wk.cpuOnly {
-			// The overload scenario measures the queue-delay control (CoDel, adaptive
-			// LIFO), at its usual values.
+		if wk.cpuOnly || wk.proxy {
+			// The overload and slowdown scenarios measure the queue-delay control (CoDel,
+			// adaptive LIFO), at its usual values. It watches only the waits for a slot
+			// of new work: a request resumed after its upstream call is never refused.
 			popts = append(popts, pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
 		}
 		p := pool.New(workers, popts...)
@@ -205,6 +217,9 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 				wk.heavy() // holds its slot: the bound is for this
 				b = helloBody
 			default:
+				if wk.proxy {
+					wk.heavy() // holds its slot, then gives it back for the upstream call
+				}
 				var err error
 				// One blocking call: Blocking gives the slot back while it runs, with no
 				// goroutine or future to start, as Await(c, future.Go(...)) would.
