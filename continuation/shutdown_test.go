@@ -349,3 +349,42 @@ func TestRefusalsCountedByReason(t *testing.T) {
 		})
 	}
 }
+
+// TestDrainRateCountsNoRefusal: DrainRate counts the ends of bodies that ran, not the
+// refusals, those made after a wait in the pool's queue included.
+func TestDrainRateCountsNoRefusal(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		synctest.Test(t, func(t *testing.T) {
+			bg := context.Background()
+			p := pool.New(1, pool.WithQueueSize(1))
+			s := NewScheduler(p)
+			refused := func(*C) (int, error) {
+				t.Error("a refused body ran")
+				return 0, nil
+			}
+			time.Sleep(time.Second)
+			s.DrainRate() // the window starts
+			for range 3 {
+				_, err := m.start(s, bg, func(*C) (int, error) { return 1, nil }).Await(bg)
+				require.NoError(t, err)
+			}
+			require.NoError(t, p.Acquire(bg))
+			soon, cancel := context.WithTimeout(bg, 100*time.Millisecond)
+			defer cancel()
+			late := m.start(s, soon, refused) // queued, until its deadline passes
+			synctest.Wait()
+			_, err := m.start(s, bg, refused).Await(bg)
+			require.ErrorIs(t, err, pool.ErrFull)
+			time.Sleep(200 * time.Millisecond)
+			p.Release()
+			_, err = late.Await(bg)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			time.Sleep(800 * time.Millisecond)
+			synctest.Wait()
+			require.InDelta(t, 3, s.DrainRate(), 1e-9, "3 ends in the window, and 2 refusals")
+			require.Equal(t, Stats{Completed: 3, Overloaded: 1, Late: 1}, s.Stats())
+			require.NoError(t, s.Shutdown(bg))
+			require.NoError(t, p.Shutdown(bg))
+		})
+	})
+}
