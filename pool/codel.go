@@ -44,8 +44,9 @@ const (
 //     no slot goes idle for want of it. A task is never refused once queued: then the
 //     arrival is. A lane of a higher priority, served first, stands last: Low work is
 //     refused before Normal, and Normal before High;
-//   - a waiter that has waited more than twice the target is refused when a slot frees
-//     (the oldest first, a few per pop), as folly's Codel does.
+//   - a waiter that has waited more than the target is refused when a slot frees (the
+//     oldest first, a few per pop): while the queue stands, no admitted work waits longer
+//     ("Fail at Scale"; folly's Codel waits twice the target).
 //
 // LIFO hides the queue's delay from the sojourns (the newest waits least), so they cannot
 // tell the end of the overload. It ends after an interval in which the control refused
