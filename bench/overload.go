@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"runtime"
 	"sync"
@@ -37,6 +36,9 @@ type OverloadStats struct {
 	// The share of the time spent burning CPU for requests whose client had left by the
 	// end of it: work nobody receives.
 	Wasted float64 `json:"wasted"`
+	// The cores the loader process used (of GOMAXPROCS), a check that the load, not its
+	// generation, was measured.
+	LoaderCPU float64 `json:"loader_cpu"`
 }
 
 // waste counts the CPU work of the overload scenario's requests, in nanoseconds: all of
@@ -85,91 +87,40 @@ func measureOverload(ctx context.Context, cfg config, name string, load, rate fl
 		return row{}, err
 	}
 	defer srv.close()
-	tr := newTransport(maxLoaderConns)
-	tr.MaxConnsPerHost = maxLoaderConns
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-
-	begin := time.Now()
-	from, to := begin.Add(cfg.warmup), begin.Add(cfg.warmup+cfg.duration)
-	var (
-		mu                 sync.Mutex
-		good, refusals     = newHist(), newHist()
-		offered, timedOut  int64
-		refused, otherErrs int64
-		busy0, wasted0     int64
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	rng := rand.New(rand.NewPCG(uint64(begin.UnixNano()), 1))
-	next := begin
-	counted := false
-	for next.Before(to) {
-		if d := time.Until(next); d > 0 {
-			time.Sleep(d)
-		}
-		if !counted && !next.Before(from) {
-			// The measurement begins: what was burned in the warm-up is not its.
-			busy0, wasted0 = wk.waste.busy.Load(), wk.waste.wasted.Load()
-			counted = true
-		}
-		at := next
-		next = next.Add(time.Duration(rng.ExpFloat64() / rate * float64(time.Second)))
-		measured := !at.Before(from)
-		if measured {
-			offered++
-		}
-		wg.Go(func() {
-			rctx, rcancel := context.WithTimeout(ctx, cfg.timeout)
-			defer rcancel()
-			req, _ := http.NewRequestWithContext(rctx, http.MethodGet, srv.url+"/", nil)
-			resp, err := client.Do(req)
-			code := 0
-			if err == nil {
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				code = resp.StatusCode
-			}
-			el := time.Since(at) // from the arrival: a wait for a connection counts
-			if !measured || ctx.Err() != nil {
-				return
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil && code == http.StatusOK && el <= cfg.timeout:
-				good.RecordValue(el.Microseconds())
-			case err == nil && (code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests):
-				refused++
-				refusals.RecordValue(el.Microseconds())
-			case rctx.Err() != nil || el > cfg.timeout:
-				timedOut++
-			default:
-				otherErrs++
-			}
+	var busy0, wasted0 int64
+	var snap sync.WaitGroup
+	res, err := runOpenLoop(ctx, openLoopSpec{URL: srv.url + "/", Rate: rate, Warmup: cfg.warmup,
+		Duration: cfg.duration, Timeout: cfg.timeout, MaxConns: maxLoaderConns, Seed: uint64(load * 1000)},
+		func(begin time.Time) {
+			// When the measurement begins, what was burned in the warm-up is not its.
+			snap.Go(func() {
+				time.Sleep(time.Until(begin.Add(cfg.warmup)))
+				busy0, wasted0 = wk.waste.busy.Load(), wk.waste.wasted.Load()
+			})
 		})
+	snap.Wait()
+	if err != nil {
+		return row{}, err
 	}
-	// The last requests may run up to their timeout past the measurement: they count.
-	wg.Wait()
 	busy, wasted := wk.waste.busy.Load()-busy0, wk.waste.wasted.Load()-wasted0
 
 	st := &OverloadStats{
 		Load:        load,
-		OfferedRPS:  float64(offered) / cfg.duration.Seconds(),
-		GoodputRPS:  float64(good.TotalCount()) / cfg.duration.Seconds(),
-		AdmittedP50: ms(good, 50),
-		AdmittedP99: ms(good, 99),
-		RefusalP99:  ms(refusals, 99),
-		Refused:     refused,
-		TimedOut:    timedOut,
+		OfferedRPS:  float64(res.Offered) / cfg.duration.Seconds(),
+		GoodputRPS:  float64(res.Good) / cfg.duration.Seconds(),
+		AdmittedP50: res.GoodP50,
+		AdmittedP99: res.GoodP99,
+		RefusalP99:  res.RefusalP99,
+		Refused:     res.Refused,
+		TimedOut:    res.TimedOut,
+		LoaderCPU:   res.LoaderCPU,
 	}
 	if busy > 0 {
 		st.Wasted = float64(wasted) / float64(busy)
 	}
 	r := row{Scenario: cfg.scenario, Variant: name, Workers: cfg.workers,
-		Requests: good.TotalCount(), RPS: st.GoodputRPS, P50: st.AdmittedP50, P99: st.AdmittedP99,
-		P999: ms(good, 99.9), Errors: otherErrs, OverloadStats: st}
+		Requests: res.Good, RPS: st.GoodputRPS, P50: st.AdmittedP50, P99: st.AdmittedP99,
+		P999: res.GoodP999, Errors: res.Other, OverloadStats: st}
 	return r, nil
 }
 
@@ -196,8 +147,8 @@ func runOverload(ctx context.Context, cfg config, heavy func(), stderr io.Writer
 					return nil, fmt.Errorf("%s at %.1f×: %w", name, load, err)
 				}
 				st := r.OverloadStats
-				fmt.Fprintf(stderr, "offered %6.0f/s, goodput %6.0f/s, p99 %7.1f ms, refused %6d (p99 %6.1f ms), timed out %6d, wasted %4.1f%%\n",
-					st.OfferedRPS, st.GoodputRPS, st.AdmittedP99, st.Refused, st.RefusalP99, st.TimedOut, 100*st.Wasted)
+				fmt.Fprintf(stderr, "offered %6.0f/s, goodput %6.0f/s, p99 %7.1f ms, refused %6d (p99 %6.1f ms), timed out %6d, wasted %4.1f%%, loader %.2f cores\n",
+					st.OfferedRPS, st.GoodputRPS, st.AdmittedP99, st.Refused, st.RefusalP99, st.TimedOut, 100*st.Wasted, st.LoaderCPU)
 				runs[name] = append(runs[name], r)
 			}
 		}
