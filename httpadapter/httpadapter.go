@@ -117,12 +117,13 @@
 // Failures are logged, with the request's method and path, through the logger (see
 // [WithLogger]): errors answered with a 5xx status, with the status and the error, and
 // aborted responses, with the error, at the level [WithErrorLogLevel] sets
-// ([slog.LevelError] by default); panics at slog.LevelError, with their stack. Refusals
-// (503 for [continuation.ErrOverloaded], [continuation.ErrClosed] or
-// [continuation.ErrStopped]), which come by the thousand a second under overload and are
-// counted by [continuation.Scheduler.Stats], and the errors of requests whose client had
-// gone, are logged at [slog.LevelDebug]. Errors answered 4xx are not logged: they are the
-// client's.
+// ([slog.LevelError] by default); panics at slog.LevelError, with their stack. Refusals,
+// which come by the thousand a second under overload and are counted by
+// [continuation.Scheduler.Stats] (requests answered before the handler ran, whatever the
+// status, and 503s for [continuation.ErrOverloaded], [continuation.ErrClosed] or
+// [continuation.ErrStopped] returned by the handler), and the errors of requests whose
+// client had gone, are logged at [slog.LevelDebug]. Other errors answered 4xx are not
+// logged: they are the client's.
 //
 // # Shutdown
 //
@@ -288,7 +289,7 @@ func (a *handler) fail(rw *responseWriter, r *http.Request, client context.Conte
 	case rw.written:
 		how = aborted
 	}
-	a.report(client, r, code, err, pe, how)
+	a.report(client, r, code, err, pe, how, rw.ran)
 	switch {
 	case rw.hijacked:
 		return // the connection is the handler's
@@ -332,8 +333,9 @@ const (
 )
 
 // report logs a failure, at the level the package doc's Errors gives.
+// ran is false for a request refused before the handler ran.
 func (a *handler) report(ctx context.Context, r *http.Request, code int, err error,
-	pe *future.PanicError, how outcome) {
+	pe *future.PanicError, how outcome, ran bool) {
 	level, msg := a.errorLevel, "httpadapter: request failed"
 	switch {
 	case pe != nil:
@@ -342,10 +344,10 @@ func (a *handler) report(ctx context.Context, r *http.Request, code int, err err
 		level, msg = slog.LevelDebug, "httpadapter: client went away"
 	case how == aborted:
 		msg = "httpadapter: response aborted"
+	case how == answered && (!ran || code == http.StatusServiceUnavailable && refused(err)):
+		level, msg = slog.LevelDebug, "httpadapter: request refused"
 	case code < 500:
 		return // the client's error, not the server's
-	case how == answered && code == http.StatusServiceUnavailable && refused(err):
-		level, msg = slog.LevelDebug, "httpadapter: request refused"
 	}
 	l := a.logger
 	if l == nil {
@@ -512,6 +514,7 @@ type responseWriter struct {
 	http.ResponseWriter
 	self     http.ResponseWriter // what the handler gets: the writer that holds this one
 	c        *continuation.C     // while the handler runs: whose slot I/O gives back
+	ran      bool                // the handler was called: the request was not refused
 	written  bool                // the response has begun
 	hijacked bool                // the connection is no longer the server's
 	broken   bool                // a write or flush to the client failed
@@ -529,7 +532,7 @@ type responseWriter struct {
 //
 //go:noinline
 func (w *responseWriter) serve(c *continuation.C) (struct{}, error) {
-	w.c = c
+	w.c, w.ran = c, true
 	return struct{}{}, w.h(c, w.self, w.r)
 }
 

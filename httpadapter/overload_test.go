@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -244,7 +245,8 @@ func TestRefusalsByReason(t *testing.T) {
 					p := pool.New(1, tc.popts...)
 					s := continuation.NewScheduler(p, tc.sopts...)
 					gate, open := future.New[int]()
-					opts := tc.opts
+					logs := &records{}
+					opts := append(slices.Clip(tc.opts), WithLogger(slog.New(logs)))
 					if status != 0 {
 						opts = append(slices.Clip(opts), WithOverloadStatus(status))
 					}
@@ -280,6 +282,15 @@ func TestRefusalsByReason(t *testing.T) {
 					} else {
 						assertRetryAfter(t, rec.Header().Get("Retry-After"))
 					}
+					var refusals []logged
+					for _, l := range logs.take() {
+						if l.Attrs["path"] == "/refused" {
+							refusals = append(refusals, l)
+						}
+					}
+					require.Len(t, refusals, 1, "the refusal is logged")
+					require.Equal(t, slog.LevelDebug, refusals[0].Level, "a refusal is logged at Debug")
+					require.Equal(t, "httpadapter: request refused", refusals[0].Msg)
 					synctest.Wait()
 					require.Equal(t, tc.want, s.Stats())
 					require.NoError(t, s.Shutdown(bg))
