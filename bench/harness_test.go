@@ -127,6 +127,12 @@ func TestFlags(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{7}, cfg.conns)
 	require.Equal(t, 5, cfg.slow)
+	cfg, err = parseFlags([]string{"-scenario", "overload", "-workers", "4"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 5, cfg.procs, "a processor beside the W CPU-bound slots")
+	cfg, err = parseFlags([]string{"-scenario", "hello"}, io.Discard)
+	require.NoError(t, err)
+	require.Zero(t, cfg.procs)
 
 	for args, want := range map[string]string{
 		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients, overload, slowdown`,
@@ -142,6 +148,7 @@ func TestFlags(t *testing.T) {
 		"-loader wrk -scenario mixed":       "-loader wrk cannot tell the mixed scenario's two kinds of request apart; use the builtin loader",
 		"-loader wrk -scenario slowclients": "-loader wrk: the slowclients scenario's slow clients are timed with the builtin loader; use it",
 		"-slow -1":                          "-slow -1: cannot be negative",
+		"-procs -2":                         "-procs -2: cannot be negative",
 	} {
 		_, err := parseFlags(strings.Fields(args), io.Discard)
 		require.EqualError(t, err, want, args)

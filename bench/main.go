@@ -83,6 +83,7 @@ type config struct {
 	delay    time.Duration
 	cpu      time.Duration
 	workers  int
+	procs    int // GOMAXPROCS of the run; 0: as it is
 	variants []string
 	jsonOut  string
 	plotOut  string
@@ -153,6 +154,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.slow, "slow", 0, "slow clients of the slowclients scenario, half uploading, half downloading (default 2×W)")
 	fs.StringVar(&loads, "loads", "0.5,1,2,5,10", "the overload scenario's offered loads, as multiples of the measured capacity")
 	fs.DurationVar(&c.timeout, "timeout", time.Second, "when the overload and slowdown scenarios' clients give up")
+	fs.IntVar(&c.procs, "procs", 0, "GOMAXPROCS of the servers (default W+1 for overload and slowdown, whose CPU-bound\nhandlers would otherwise hold every processor: see the README's Overload; else Go's)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -170,6 +172,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.slow == 0 {
 		c.slow = 2 * c.workers
+	}
+	if c.procs == 0 && (c.scenario == "overload" || c.scenario == "slowdown") {
+		c.procs = c.workers + 1
 	}
 	for _, s := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -195,6 +200,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case c.workers < 1:
 		return c, fmt.Errorf("-workers %d: want at least 1", c.workers)
+	case c.procs < 0:
+		return c, fmt.Errorf("-procs %d: cannot be negative", c.procs)
 	case c.slow < 0:
 		return c, fmt.Errorf("-slow %d: cannot be negative", c.slow)
 	case c.repeat < 1:
@@ -258,6 +265,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer up.close()
+	if cfg.procs > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.procs))
+	}
 	heavy := calibrate(cfg.cpu)
 
 	fmt.Fprintf(stderr, "scenario %s: upstream delay %v, W=%d, GOMAXPROCS=%d, %v per measurement after %v warm-up, loader %s\n",

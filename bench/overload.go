@@ -158,17 +158,17 @@ func runOverload(ctx context.Context, cfg config, heavy func(), stderr io.Writer
 }
 
 func writeOverloadTable(w io.Writer, cfg config, rows []row) {
-	fmt.Fprintf(w, "scenario `overload`, %v of CPU per request, W=%d, Poisson arrivals, clients give up after %v, %v per row",
-		cfg.cpu, cfg.workers, cfg.timeout, cfg.duration)
+	fmt.Fprintf(w, "scenario `overload`, %v of CPU per request, W=%d, GOMAXPROCS=%d, Poisson arrivals, clients give up after %v, %v per row",
+		cfg.cpu, cfg.workers, runtime.GOMAXPROCS(0), cfg.timeout, cfg.duration)
 	if cfg.repeat > 1 {
 		fmt.Fprintf(w, ", median goodput of %d", cfg.repeat)
 	}
 	fmt.Fprint(w, "\n\n")
-	fmt.Fprintln(w, "| variant | load | offered/s | goodput/s | admitted p50 ms | admitted p99 ms | refused | refusal p99 ms | timed out | wasted |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| variant | load | offered/s | goodput/s | admitted p50 ms | admitted p99 ms | refused | refusal p99 ms | timed out | wasted | loader cores |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rows {
 		st := r.OverloadStats
-		fmt.Fprintf(w, "| %s | %.1f× | %.0f | %.0f | %.1f | %.1f | %d | %.1f | %d | %.1f%% |\n", r.Variant, st.Load,
-			st.OfferedRPS, st.GoodputRPS, st.AdmittedP50, st.AdmittedP99, st.Refused, st.RefusalP99, st.TimedOut, 100*st.Wasted)
+		fmt.Fprintf(w, "| %s | %.1f× | %.0f | %.0f | %.1f | %.1f | %d | %.1f | %d | %.1f%% | %.2f |\n", r.Variant, st.Load,
+			st.OfferedRPS, st.GoodputRPS, st.AdmittedP50, st.AdmittedP99, st.Refused, st.RefusalP99, st.TimedOut, 100*st.Wasted, st.LoaderCPU)
 	}
 }
