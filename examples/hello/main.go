@@ -47,7 +47,10 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	flag.Parse()
 
-	p := pool.New(runtime.GOMAXPROCS(0))
+	// A server refuses the work that would wait past 5 ms for a slot while its queue
+	// stands, rather than serve it after its client has gone (see pool.WithQueueDelay).
+	p := pool.New(runtime.GOMAXPROCS(0),
+		pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
 	s := continuation.NewScheduler(p)
 	srv := &http.Server{Addr: *addr, Handler: routes(s)}
 

@@ -79,7 +79,9 @@ func main() {
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "execution slots")
 	flag.Parse()
 
-	p := pool.New(*workers)
+	// Refuse the work that would wait past 5 ms for a slot while the queue stands; the
+	// time a request waits on the upstream never counts (see pool.WithQueueDelay).
+	p := pool.New(*workers, pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
 	s := continuation.NewScheduler(p)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}}
 	srv := &http.Server{Addr: *addr, Handler: handler(s, client, *upstream)}
