@@ -68,7 +68,7 @@ func WithQueueSize(n int) Option {
 // its 10 ms preemption, or when its network poll comes round. Run such a server with
 // GOMAXPROCS = W+1, so that they always find one: in the bench harness's overload
 // scenario (5 ms of CPU per request, W = 2 on 2 cores) that took the refusal p99 from
-// 300-960 ms to 8-16 ms, for every bounded variant alike.
+// 150-960 ms to 7-16 ms, for every bounded variant alike.
 //
 // Target 0 turns the control off: new work then waits, FIFO, up to the queue bound (see
 // [WithQueueSize]). The control is off unless this option is given, for a pool that runs
