@@ -79,6 +79,18 @@ func BenchmarkAcquireRelease(b *testing.B) {
 			p.Release()
 		}
 	})
+	b.Run("impl=pool-queue-delay", func(b *testing.B) { // the control on: the fast path is the same
+		p := pool.New(2, pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
+		defer p.Shutdown(context.Background())
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := p.Acquire(ctx); err != nil {
+				b.Fatal(err)
+			}
+			p.Release()
+		}
+	})
 	b.Run("impl=pool-reacquire", func(b *testing.B) {
 		p := pool.New(2)
 		defer p.Shutdown(context.Background())
