@@ -137,7 +137,8 @@ func want(mode, fault string) (int, string) {
 
 // TestChaos serves requests on a real loopback server while the upstream randomly answers
 // late, fails, hangs or resets, handlers randomly panic, fail or stream, requests come at
-// random priorities, and clients randomly go away mid-request or mid-stream. Every
+// random priorities to a pool under the queue-delay control, and clients randomly go away
+// mid-request or mid-stream. Every
 // response a client reads whole has the status its faults call for; every broken one was
 // a stream whose upstream failed or a request cut by its client; the counts add up; no
 // goroutine is left (TestMain's goleak) and memory returns near where it began.
@@ -153,7 +154,8 @@ func TestChaos(t *testing.T) {
 	upTransport := &http.Transport{MaxIdleConnsPerHost: 100}
 	defer upTransport.CloseIdleConnections()
 
-	p := pool.New(2, pool.WithLogger(slog.New(slog.DiscardHandler)))
+	p := pool.New(2, pool.WithLogger(slog.New(slog.DiscardHandler)),
+		pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
 	s := continuation.NewScheduler(p, continuation.WithMaxAlive(24))
 	var arrived atomic.Int64
 	h := New(s, chaosHandler(&http.Client{Transport: upTransport}, upstream.URL),
@@ -168,7 +170,7 @@ func TestChaos(t *testing.T) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 100}
 	client := &http.Client{Transport: tr}
 
-	var whole, refused, broken, cut atomic.Int64
+	var whole, refused, late, broken, cut atomic.Int64
 	var mu sync.Mutex
 	var failures []string
 	fail := func(format string, args ...any) {
@@ -217,6 +219,12 @@ func TestChaos(t *testing.T) {
 				switch {
 				case err != nil && leave:
 					cut.Add(1)
+				case err == nil && resp.StatusCode == http.StatusGatewayTimeout && time.Since(start) < timeout:
+					// Before its deadline: refused for a deadline the queue would pass.
+					late.Add(1)
+					if resp.Header.Get("Retry-After") != "" || body.String() != "Gateway Timeout\n" {
+						fail("%s/%s: an early 504 with Retry-After or with body %q", mode, fault, body.String())
+					}
 				case resp.StatusCode == http.StatusServiceUnavailable && err == nil:
 					refused.Add(1)
 					if resp.Header.Get("Retry-After") == "" || body.String() != "Service Unavailable\n" {
@@ -246,8 +254,8 @@ func TestChaos(t *testing.T) {
 	require.NoError(t, s.Shutdown(context.Background()))
 	require.NoError(t, p.Shutdown(context.Background()))
 	require.Empty(t, failures)
-	t.Logf("%d requests arrived: %d whole, %d refused, %d broken streams, %d cut by their client",
-		arrived.Load(), whole.Load(), refused.Load(), broken.Load(), cut.Load())
+	t.Logf("%d requests arrived: %d whole, %d refused (%d for their deadline), %d broken streams, %d cut by their client",
+		arrived.Load(), whole.Load(), refused.Load()+late.Load(), late.Load(), broken.Load(), cut.Load())
 	require.Positive(t, whole.Load())
 	require.Positive(t, broken.Load(), "streams whose upstream failed were aborted")
 
@@ -256,6 +264,7 @@ func TestChaos(t *testing.T) {
 	require.Equal(t, arrived.Load(), st.Ended(), "every arrival is counted once: %+v", st)
 	require.LessOrEqual(t, refused.Load(), st.Overloaded+st.Shed+st.Closed,
 		"every 503 read is a refusal, counted as one: %+v", st)
+	require.LessOrEqual(t, late.Load(), st.Late, "every early 504 read is a refusal for a deadline: %+v", st)
 	require.Positive(t, st.Panicked)
 	require.Zero(t, ps.Busy)
 	require.Equal(t, ps.Submitted+ps.Resumed, ps.Completed)
