@@ -7,8 +7,9 @@ package continuation
 //
 //   - Under [Run], Blocking gives the slot back, calls fn on the calling goroutine, and
 //     takes a slot again: no goroutine, no allocation. Uncontended, the round trip costs
-//     about 55 ns on a 2-core machine, most of it one clock read ([pool.Pool.Release] and
-//     [pool.Pool.Acquire] alone: 10 ns; [Await] of a [future.Go]: 2.3 µs).
+//     about 115 ns on a 2-core machine, most of it the two clock reads that time the step
+//     that ends and the suspension ([pool.Pool.Release] and [pool.Pool.Acquire] alone:
+//     10 ns; [Await] of a [future.Go]: 2.3 µs).
 //   - Under [Spawn], the body's step ends and its worker is free; fn runs on the body's own
 //     goroutine, driven by a goroutine started for the purpose, which holds no slot; the
 //     body's next step starts on a worker once fn has returned. This costs a goroutine
@@ -40,9 +41,8 @@ func Blocking[T any](c *C, fn func() (T, error)) (T, error) {
 }
 
 // unhold gives up the slot of the body's current step, for Blocking, and reports whether it
-// did: it does not if c already waits. The caller's goroutine goes on holding no slot. It
-// reads no clock: while c is blocked, its since stays the start of the step that called
-// Blocking. The state's change from Running is also the check that c is not waiting.
+// did: it does not if c already waits. The caller's goroutine goes on holding no slot, and
+// c's step ends. The state's change from Running is also the check that c is not waiting.
 func (c *C) unhold() bool {
 	if c.done.Load() {
 		panic("continuation: Blocking called after the body returned")
@@ -51,6 +51,9 @@ func (c *C) unhold() bool {
 		return false
 	}
 	if c.pull == nil {
+		now := c.s.now()
+		c.spent(Running, now)
+		c.since.Store(now)
 		c.s.releaseInline(c)
 		return true
 	}
@@ -78,16 +81,22 @@ func (c *C) rehold() {
 func (c *C) reacquire() {
 	s := c.s
 	c.holding = true
+	now := s.now()
+	c.spent(Suspended, now)
 	if !s.pool.TryAcquire() {
-		c.setState(Queued, s.now())
+		c.setState(Queued, now)
 		if s.pool.Reacquire() != nil {
 			// The pool finished its Shutdown: no slot will be free again. The body goes on
 			// without one, and its Awaits return ErrStopped (see resume).
 			c.holding = false
 			s.abandon()
 		}
+		now = s.now()
+		c.spent(Queued, now)
+	} else {
+		c.route.slotWait.record(0) // a step with no wait
 	}
-	c.setState(Running, s.now())
+	c.setState(Running, now)
 	s.watch()
 }
 
@@ -97,6 +106,8 @@ func (c *C) runBlocking() {
 	if _, more := c.pull(); !more {
 		return // cannot happen: rehold yields even when fn panics; kept for safety
 	}
-	c.setState(Queued, c.s.now())
+	now := c.s.now()
+	c.spent(Suspended, now)
+	c.setState(Queued, now)
 	c.resume()
 }

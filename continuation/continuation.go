@@ -147,6 +147,8 @@ type Scheduler struct {
 
 	overruns atomic.Int64
 
+	routes routes // the accounting of each label (see accounting.go)
+
 	// DrainRate's window: when it began (s.now; 0: never), the ends counted then, and the
 	// rate of the last window (float64 bits).
 	drainAt, drainEnds atomic.Int64
@@ -241,6 +243,11 @@ type C struct {
 	since   atomic.Int64  // s.now() at the last change of public state
 	waiting atomic.Bool   // an Await is under way: a second one is misuse (Blocking: state)
 	done    atomic.Bool   // the body returned: Await is misuse
+
+	// Accounting (see accounting.go): the route of c's label, and c's totals so far.
+	route                         *route
+	steps                         atomic.Int64
+	busyNs, queuedNs, suspendedNs atomic.Int64
 
 	prev, next *C // the ring of alive continuations of c's shard; under its mu
 
@@ -372,6 +379,7 @@ func (s *Scheduler) admit(ctx context.Context, opts []SpawnOption) (*C, error) {
 	now := s.now()
 	c.born = now
 	c.since.Store(now)
+	c.route = s.routes.of(c.label)
 	return c, nil
 }
 
@@ -482,6 +490,9 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 			how = endOf(c.ctx, err)
 		}
 		if c.pull == nil {
+			if c.holding {
+				c.lastStep(c.s.now())
+			}
 			c.s.releaseInline(c)
 		}
 		if end != nil {
@@ -489,7 +500,12 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 			// its slot: they are the continuation's work, counted and watched as such until
 			// they return. The body has returned: c is for no one's use from now on.
 			c.done.Store(true)
-			defer c.s.leave(c, how)
+			defer func() {
+				if !refused {
+					c.lastStep(c.s.now()) // callbacks included
+				}
+				c.s.leave(c, how)
+			}()
 			end(v, err)
 			return
 		}
@@ -510,6 +526,7 @@ func runBody[T any](c *C, body func(*C) (T, error), end func(T, error)) (v T, er
 // suspends. A body woken while it was handing its step back goes on in the same step.
 func (c *C) runStep() {
 	started := c.s.now()
+	c.spent(Queued, started)
 	c.setState(Running, started)
 	c.s.watch()
 	for {
@@ -518,13 +535,21 @@ func (c *C) runStep() {
 		}
 		if c.blockReq { // Blocking (c is blocked already): fn runs off the pool
 			c.blockReq = false
+			now := c.s.now()
+			c.spent(Running, now)
+			c.since.Store(now)
 			go c.runBlocking()
 			return
 		}
 		// Once the state says suspended, a wake-up may hand c to another worker at any
-		// moment: nothing of c is touched after.
-		c.since.Store(c.s.now())
+		// moment: of c, only the atomic totals are touched after.
+		now := c.s.now()
+		ran, r := now-c.since.Load(), c.route
+		c.since.Store(now)
 		if c.state.CompareAndSwap(uint32(suspending), uint32(Suspended)) {
+			c.busyNs.Add(ran)
+			c.steps.Add(1)
+			r.step.record(ran)
 			return // the wake-up will resume it
 		}
 		c.setState(Running, started) // woken during the hand-off: the same step goes on
@@ -543,7 +568,9 @@ func (c *C) wakeUp() {
 			}
 		case Suspended:
 			if c.state.CompareAndSwap(uint32(Suspended), uint32(Queued)) {
-				c.since.Store(c.s.now())
+				now := c.s.now()
+				c.spent(Suspended, now)
+				c.since.Store(now)
 				c.resume()
 				return
 			}
@@ -600,11 +627,14 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 	s.shardOf(c).insert(c)
 	if c.priority != pool.Low && s.pool.TryAcquire() { // Low yields in AcquireAt
 		c.state.Store(uint32(Running)) // at once: the admission's time stands
+		c.route.slotWait.record(0)
 	} else {
 		if err := s.pool.AcquireAt(ctx, c.priority); err != nil {
 			return zero, s.refusedByPool(c, err)
 		}
-		c.setState(Running, s.now())
+		now := s.now()
+		c.spent(Queued, now)
+		c.setState(Running, now)
 	}
 	s.watch()
 	c.holding = true
@@ -679,7 +709,9 @@ func (c *C) awaitInline(a future.Awaitable) error {
 		return err
 	}
 	s := c.s
-	c.setState(Suspended, s.now())
+	now := s.now()
+	c.spent(Running, now)
+	c.setState(Suspended, now)
 	s.releaseInline(c)
 	var err error
 	select {

@@ -502,7 +502,7 @@ func TestSnapshot(t *testing.T) {
 
 		snap := s.Snapshot()
 		require.Len(t, snap, 2)
-		require.Equal(t, Info{Label: "GET /a", State: Suspended, Age: 2 * time.Second, InState: 2 * time.Second}, snap[0])
+		require.Equal(t, Info{Label: "GET /a", State: Suspended, Age: 2 * time.Second, InState: 2 * time.Second, Steps: 1}, snap[0])
 		require.Equal(t, Info{Label: "GET /b", State: Running, Age: time.Second, InState: time.Second}, snap[1])
 		st := s.Stats()
 		require.Equal(t, Stats{Alive: 2, Running: 1, Suspended: 1}, st)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/gosuspend/suspend/pool"
 	"math"
 	"slices"
 	"time"
@@ -100,10 +101,19 @@ func (st Stats) Ended() int64 {
 
 // Info describes one alive continuation, as [Scheduler.Snapshot] lists it.
 type Info struct {
-	Label   string        `json:"label"`
-	State   State         `json:"state"`
-	Age     time.Duration `json:"age_ns"`      // since it was admitted
-	InState time.Duration `json:"in_state_ns"` // since its state last changed
+	Label    string        `json:"label"`
+	Priority pool.Priority `json:"priority"` // of its admission to the pool
+	State    State         `json:"state"`
+	Age      time.Duration `json:"age_ns"`      // since it was admitted
+	InState  time.Duration `json:"in_state_ns"` // since its state last changed
+	// Its steps so far, and its time in each state, not counting the period under way
+	// (InState): holding a slot (Busy), waiting for one (Queued), and suspended.
+	Steps     int64         `json:"steps"`
+	Busy      time.Duration `json:"busy_ns"`
+	Queued    time.Duration `json:"queued_ns"`
+	Suspended time.Duration `json:"suspended_ns"`
+	// Its context's deadline; the zero Time if it has none.
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // Stats returns the scheduler's counts. It walks the alive continuations, so it costs time
@@ -157,11 +167,18 @@ func (s *Scheduler) Snapshot() []Info {
 		case blocked:
 			st = Suspended
 		}
+		dl, _ := c.ctx.Deadline()
 		all = append(all, entry{c.born, Info{
-			Label:   c.label,
-			State:   st,
-			Age:     time.Duration(now - c.born),
-			InState: time.Duration(max(0, now-c.since.Load())),
+			Label:     c.label,
+			Priority:  c.priority,
+			State:     st,
+			Age:       time.Duration(now - c.born),
+			InState:   time.Duration(max(0, now-c.since.Load())),
+			Steps:     c.steps.Load(),
+			Busy:      time.Duration(c.busyNs.Load()),
+			Queued:    time.Duration(c.queuedNs.Load()),
+			Suspended: time.Duration(c.suspendedNs.Load()),
+			Deadline:  dl,
 		}})
 	})
 	slices.SortStableFunc(all, func(a, b entry) int { return cmp.Compare(a.born, b.born) })

@@ -114,6 +114,22 @@ const (
 	numPriorities = iota
 )
 
+// String returns the priority's name: "normal", "high" or "low".
+func (pr Priority) String() string {
+	switch pr {
+	case Normal:
+		return "normal"
+	case High:
+		return "high"
+	case Low:
+		return "low"
+	}
+	return fmt.Sprintf("Priority(%d)", uint8(pr))
+}
+
+// MarshalText encodes the priority as its name, for logs and JSON.
+func (pr Priority) MarshalText() ([]byte, error) { return []byte(pr.String()), nil }
+
 // servingOrder is the order in which the queues of new work are served.
 var servingOrder = [numPriorities]Priority{High, Normal, Low}
 
