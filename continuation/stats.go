@@ -102,16 +102,17 @@ func (st Stats) Ended() int64 {
 // Info describes one alive continuation, as [Scheduler.Snapshot] lists it.
 type Info struct {
 	Label    string        `json:"label"`
-	Priority pool.Priority `json:"priority"` // of its admission to the pool
+	Priority pool.Priority `json:"priority,omitzero"` // of its admission to the pool; omitted: normal
 	State    State         `json:"state"`
 	Age      time.Duration `json:"age_ns"`      // since it was admitted
 	InState  time.Duration `json:"in_state_ns"` // since its state last changed
 	// Its steps so far, and its time in each state, not counting the period under way
 	// (InState): holding a slot (Busy), waiting for one (Queued), and suspended.
-	Steps     int64         `json:"steps"`
-	Busy      time.Duration `json:"busy_ns"`
-	Queued    time.Duration `json:"queued_ns"`
-	Suspended time.Duration `json:"suspended_ns"`
+	// Each is omitted from JSON when zero.
+	Steps     int64         `json:"steps,omitzero"`
+	Busy      time.Duration `json:"busy_ns,omitzero"`
+	Queued    time.Duration `json:"queued_ns,omitzero"`
+	Suspended time.Duration `json:"suspended_ns,omitzero"`
 	// Its context's deadline; the zero Time if it has none.
 	Deadline time.Time `json:"deadline,omitzero"`
 }
@@ -151,41 +152,13 @@ func (s *Scheduler) Stats() Stats {
 // Snapshot lists the continuations alive now, oldest first: the scheduler's thread dump.
 func (s *Scheduler) Snapshot() []Info {
 	now := s.now()
-	type entry struct {
-		born int64
-		info Info
-	}
-	var all []entry
+	infos := make([]Info, 0, s.alive.Load()+16)
 	s.each(func(_ *shard, c *C) {
-		if c == nil {
-			return
+		if c != nil {
+			infos = append(infos, c.info(now))
 		}
-		st := State(c.state.Load())
-		switch st {
-		case suspending, woken:
-			st = Running
-		case blocked:
-			st = Suspended
-		}
-		dl, _ := c.ctx.Deadline()
-		all = append(all, entry{c.born, Info{
-			Label:     c.label,
-			Priority:  c.priority,
-			State:     st,
-			Age:       time.Duration(now - c.born),
-			InState:   time.Duration(max(0, now-c.since.Load())),
-			Steps:     c.steps.Load(),
-			Busy:      time.Duration(c.busyNs.Load()),
-			Queued:    time.Duration(c.queuedNs.Load()),
-			Suspended: time.Duration(c.suspendedNs.Load()),
-			Deadline:  dl,
-		}})
 	})
-	slices.SortStableFunc(all, func(a, b entry) int { return cmp.Compare(a.born, b.born) })
-	infos := make([]Info, len(all))
-	for i, e := range all {
-		infos[i] = e.info
-	}
+	slices.SortStableFunc(infos, func(a, b Info) int { return cmp.Compare(b.Age, a.Age) })
 	return infos
 }
 
