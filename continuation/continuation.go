@@ -78,6 +78,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,6 +121,7 @@ type Scheduler struct {
 	maxAlive int
 	budget   time.Duration
 	logger   *slog.Logger  // nil: the pool's, as it is when it logs
+	labels   bool          // WithProfileLabels
 	epoch    time.Time     // times are kept as nanoseconds since epoch (monotonic)
 	shards   []shard       // the registry of alive continuations
 	drained  chan struct{} // closed once closed and alive == 0
@@ -170,6 +172,7 @@ func NewScheduler(p *pool.Pool, opts ...Option) *Scheduler {
 		maxAlive: o.maxAlive,
 		budget:   o.budget,
 		logger:   o.logger,
+		labels:   o.profileLabels,
 		epoch:    time.Now(),
 		drained:  make(chan struct{}),
 		closing:  make(chan struct{}),
@@ -444,6 +447,9 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 	var stopPull func()
 	c.pull, stopPull = iter.Pull(func(yield func(struct{}) bool) {
 		c.yield = yield
+		if s.labels { // the coroutine's goroutine runs every step: label it once
+			pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(ProfileLabel, c.label)))
+		}
 		runBody(c, body, func(v T, err error) {
 			if c.stopCtx != nil {
 				c.stopCtx()
@@ -638,6 +644,10 @@ func Run[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), opt
 	}
 	s.watch()
 	c.holding = true
+	if s.labels {
+		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels(ProfileLabel, c.label)))
+		defer pprof.SetGoroutineLabels(ctx)
+	}
 	return runBody(c, body, nil)
 }
 

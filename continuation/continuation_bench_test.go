@@ -13,9 +13,9 @@ import (
 
 var sinkInt int
 
-func benchScheduler(b *testing.B, workers int) *Scheduler {
+func benchScheduler(b *testing.B, workers int, opts ...Option) *Scheduler {
 	p := pool.New(workers)
-	s := NewScheduler(p)
+	s := NewScheduler(p, opts...)
 	b.Cleanup(func() {
 		_ = s.Shutdown(context.Background())
 		_ = p.Shutdown(context.Background())
@@ -35,6 +35,18 @@ func BenchmarkRun(b *testing.B) {
 			n := 0
 			for pb.Next() {
 				v, _ := Run(s, ctx, body)
+				n += v
+			}
+			sinkInt += n
+		})
+	})
+	b.Run("impl=Run-labels", func(b *testing.B) { // WithProfileLabels
+		s := benchScheduler(b, runtime.GOMAXPROCS(0), WithProfileLabels())
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			n := 0
+			for pb.Next() {
+				v, _ := Run(s, ctx, body, WithLabel("GET /x"))
 				n += v
 			}
 			sinkInt += n
