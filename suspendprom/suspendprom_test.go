@@ -170,6 +170,7 @@ suspend_pool_refused_total{reason="shed"} 0
 		_, err = queued.Await(ctx)
 		require.NoError(t, err)
 		require.NoError(t, <-ran)
+		synctest.Wait() // a Spawn's future settles before its end is counted
 
 		// Every step took no time; the first steps of /a and /b had a free slot, the
 		// resumed /b waited from 1 s to 2 s, the /c from 0 to 2 s; /b was suspended 1 s.
