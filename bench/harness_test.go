@@ -19,6 +19,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestScrapeVariant: suspend+scrape serves, and its metrics are scraped while it does.
+func TestScrapeVariant(t *testing.T) {
+	cfg, err := parseFlags([]string{"-scenario", "hello", "-variants", "suspend,suspend+scrape", "-conns", "2",
+		"-duration", "1200ms", "-warmup", "0s", "-workers", "1"}, io.Discard)
+	require.NoError(t, err)
+	before := scrapes.Load()
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), cfg, &out, io.Discard))
+	require.Contains(t, out.String(), "| suspend+scrape | 2 |")
+	require.Positive(t, scrapes.Load()-before, "scraped at least once")
+}
+
 // TestHarnessSmoke runs the harness end to end on a tiny load, for every scenario: the
 // table, the JSON and the plot come out whole. It checks that the harness works, not how
 // fast anything is. The scenarios run in parallel, to keep the test short.
@@ -140,7 +152,7 @@ func TestFlags(t *testing.T) {
 		"-timeout 0s":                       "-timeout 0s: want more than zero",
 		"-loader wrk -scenario overload":    "-loader wrk: the overload scenario's open-loop load comes from the builtin loader; use it",
 		"-conns 10,x":                       `-conns: "x" is not a positive number`,
-		"-variants suspend,gevent":          `-variants: "gevent": want some of net/http, throttle, adaptive, blocking-pool, suspend`,
+		"-variants suspend,gevent":          `-variants: "gevent": want some of net/http, throttle, adaptive, blocking-pool, suspend, suspend+scrape`,
 		"-loader wrk -scenario slowdown":    "-loader wrk: the slowdown scenario's open-loop load comes from the builtin loader; use it",
 		"-scenario slowdown -plot x.svg":    "-plot: the slowdown scenario has no plot; its rows are in the table and -json",
 		"-workers 0":                        "-workers 0: want at least 1",

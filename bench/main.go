@@ -192,8 +192,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	for _, v := range strings.Split(variants, ",") {
 		v = strings.TrimSpace(v)
-		if !slices.Contains(variantNames, v) {
-			return c, fmt.Errorf("-variants: %q: want some of %s", v, strings.Join(variantNames, ", "))
+		if !slices.Contains(variantNames, v) && !slices.Contains(extraVariants, v) {
+			return c, fmt.Errorf("-variants: %q: want some of %s", v, strings.Join(slices.Concat(variantNames, extraVariants), ", "))
 		}
 		c.variants = append(c.variants, v)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,13 +18,21 @@ import (
 	"github.com/failsafe-go/failsafe-go/adaptivelimiter"
 	"github.com/failsafe-go/failsafe-go/failsafehttp"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/httpadapter"
 	"github.com/gosuspend/suspend/pool"
+	"github.com/gosuspend/suspend/suspendprom"
 )
 
 var variantNames = []string{"net/http", "throttle", "adaptive", "blocking-pool", "suspend"}
+
+// extraVariants may be asked for with -variants, and are not run by default:
+// suspend+scrape is suspend whose metrics (suspendprom's collector, with its routes) are
+// scraped every second, as Prometheus would, to show what that costs.
+var extraVariants = []string{"suspend+scrape"}
 
 // upstream is the slow service every variant calls: it answers after a delay, which the
 // slowdown scenario changes while requests are under way.
@@ -181,7 +190,7 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 			p.Submit(func() { plain.ServeHTTP(rw, r) }).Wait()
 		})
 		stop = p.StopAndWait
-	case "suspend":
+	case "suspend", "suspend+scrape":
 		var popts []pool.Option
 		if wk.cpuOnly || wk.proxy {
 			// The overload and slowdown scenarios measure the queue-delay control (CoDel,
@@ -231,7 +240,12 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 			_, err := rw.Write(b)
 			return err
 		}, opts...)
+		stopScrape := func() {}
+		if name == "suspend+scrape" {
+			stopScrape = scrapeEverySecond(s, p)
+		}
 		stop = func() {
+			stopScrape()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			s.Shutdown(ctx)
@@ -307,4 +321,35 @@ func calibrate(d time.Duration) func() {
 		n *= 2
 	}
 	return func() { burn(max(n, 1)) }
+}
+
+// scrapes counts the scrapes of suspend+scrape answered 200, for the tests.
+var scrapes atomic.Int64
+
+// scrapeEverySecond serves the metrics of s and p, by suspendprom's collector with its
+// routes, to a scrape every second until the returned func is called: what a Prometheus
+// server does, less the network.
+func scrapeEverySecond(s *continuation.Scheduler, p *pool.Pool) (stop func()) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(suspendprom.NewCollector(s, p, suspendprom.WithRoutes()))
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+				if rec.Code == http.StatusOK {
+					scrapes.Add(1)
+				}
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
