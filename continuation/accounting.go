@@ -65,7 +65,8 @@ type Histogram struct {
 
 // Quantile returns an estimate of the q-quantile (0 <= q <= 1) of the durations: the
 // bucket that holds it is found exactly, and the value is interpolated within it (within
-// about 25%). It returns 0 if there are none.
+// about 25%). A quantile in the first bucket, under 1.024 µs, is 0: a wait for a free slot
+// is recorded as 0. It returns 0 if there are none.
 func (h Histogram) Quantile(q float64) time.Duration {
 	if h.Count == 0 {
 		return 0
@@ -77,10 +78,10 @@ func (h Histogram) Quantile(q float64) time.Duration {
 			seen += float64(n)
 			continue
 		}
-		lo, hi := time.Duration(0), time.Duration(0)
-		if i > 0 {
-			lo = histBounds[i-1]
+		if i == 0 {
+			return 0
 		}
+		lo, hi := histBounds[i-1], time.Duration(0)
 		if i < len(histBounds) {
 			hi = histBounds[i]
 		} else {

@@ -49,6 +49,14 @@ func TestHistogramQuantile(t *testing.T) {
 		assert.InEpsilon(t, float64(want), float64(got), 0.25, "q%v: %v", q, got)
 	}
 	require.Zero(t, Histogram{}.Quantile(0.5))
+
+	var zeros hist // waits for a free slot
+	for range 10 {
+		zeros.record(0)
+	}
+	var z Histogram
+	zeros.addTo(&z)
+	require.Zero(t, z.Quantile(0.99), "under 1.024 µs reads as 0")
 }
 
 // TestAccounting: a body that waits on three futures, each settling a second later, after
