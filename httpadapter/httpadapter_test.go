@@ -357,7 +357,7 @@ func TestErrorHandlerAndLabel(t *testing.T) {
 	}()
 	require.Eventually(t, func() bool { return e.s.Stats().Suspended == 1 }, 10*time.Second, time.Millisecond)
 
-	resp, body = e.get(t, "/debug/suspend")
+	resp, body = e.get(t, "/debug/suspend?format=json&all=1")
 	require.Equal(t, 200, resp.StatusCode)
 	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 	var dump struct {
@@ -374,7 +374,7 @@ func TestErrorHandlerAndLabel(t *testing.T) {
 	require.Equal(t, "suspended", dump.Continuations[0].State)
 	requireSnakeCaseKeys(t, body)
 	rec := httptest.NewRecorder()
-	DebugHandler(e.s, e.p).ServeHTTP(rec, httptest.NewRequest("GET", "/debug/suspend", nil))
+	DebugHandler(e.s, e.p).ServeHTTP(rec, httptest.NewRequest("GET", "/debug/suspend?format=json", nil))
 	requireSnakeCaseKeys(t, rec.Body.String())
 	require.Contains(t, rec.Body.String(), `"busy_workers"`)
 
