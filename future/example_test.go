@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/pool"
 )
 
 // A future is made pending with New and settled by whoever holds its resolver; anyone
@@ -117,4 +119,51 @@ func ExampleFuture_OnDone() {
 	// resolving
 	// settled with 7 <nil>
 	// resolved
+}
+
+// Join waits for upstreams of different types at once: a body suspends on the Join, with
+// its worker free, then reads each result, which is there without waiting.
+func ExampleJoin() {
+	type User struct{ Name string }
+	type Order struct{ ID int }
+	p := pool.New(1)
+	s := continuation.NewScheduler(p)
+	ctx := context.Background()
+
+	// Three upstreams, answering later on goroutines of their own.
+	user := future.Go(ctx, func(context.Context) (User, error) { return User{"ada"}, nil })
+	orders := future.Go(ctx, func(context.Context) ([]Order, error) { return []Order{{1}, {2}}, nil })
+	points := future.Go(ctx, func(context.Context) (int, error) { return 42, nil })
+
+	page := continuation.Spawn(s, ctx, func(c *continuation.C) (string, error) {
+		if _, err := continuation.Await(c, future.Join(user, orders, points)); err != nil {
+			return "", err // the first upstream to fail, at once
+		}
+		u, _ := user.Peek() // all three have settled: no waiting, no suspending
+		o, _ := orders.Peek()
+		n, _ := points.Peek()
+		return fmt.Sprintf("%s: %d orders, %d points", u.Value.Name, len(o.Value), n.Value), nil
+	})
+	fmt.Println(page.Await(ctx))
+
+	_ = s.Shutdown(ctx)
+	_ = p.Shutdown(ctx)
+	// Output: ada: 2 orders, 42 points <nil>
+}
+
+// FirstN makes a quorum read: the first 2 of 3 replicas to answer, in the order they did.
+// One replica being down does not fail the read; two would.
+func ExampleFirstN() {
+	r1, answer1 := future.New[string]()
+	r2, answer2 := future.New[string]()
+	r3, answer3 := future.New[string]()
+	quorum := future.FirstN(2, r1, r2, r3)
+
+	answer2("v7 from replica 2", nil)
+	answer1("", errors.New("replica 1: connection refused"))
+	answer3("v7 from replica 3", nil)
+
+	vs, err := quorum.Await(context.Background())
+	fmt.Println(vs, err)
+	// Output: [v7 from replica 2 v7 from replica 3] <nil>
 }
