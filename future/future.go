@@ -40,7 +40,8 @@
 // A future settles at most once: the first settle wins and every later one is ignored and
 // reported false. Every method is safe to call from any goroutine. Passing a nil *Future to
 // any function or method of this package panics with a message that names the function.
-// Nothing in this package starts a goroutine except [Go].
+// Nothing in this package starts a goroutine except [Go], and [Hedge], which runs its
+// attempts with Go.
 package future
 
 import (
