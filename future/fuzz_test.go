@@ -3,6 +3,7 @@ package future
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -165,5 +166,108 @@ func FuzzFuture(f *testing.F) {
 		v, err := fut.Await(context.Background())
 		require.Equal(t, want, Result[int]{v, err})
 		require.Equal(t, len(races), raceRuns, "every race's callback ran once")
+	})
+}
+
+// FuzzFirstNJoin settles up to seven futures in the order and with the outcomes the bytes
+// say, some of them given twice, and checks FirstN and Join against a model after each
+// settle: FirstN has the first n successes in settle order, or fails once fewer than n can
+// still succeed; Join fails with the first error, or succeeds once all have settled; and
+// once settled, neither keeps a callback on an input still pending.
+func FuzzFirstNJoin(f *testing.F) {
+	f.Add([]byte{0x32, 0, 1, 2})
+	f.Add([]byte{0x23, 0x80, 1, 0x82})
+	f.Add([]byte{0x04, 3, 3, 0x81, 0})
+	f.Add([]byte{0x60, 5, 0x84, 2})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		if len(ops) == 0 {
+			return
+		}
+		size := 1 + int(ops[0]&7)%5 // distinct futures
+		twice := int(ops[0]>>3) & 3 // the first few are given twice
+		n := int(ops[0] >> 5)       // may exceed the inputs
+		fs, rs := pendings(size)
+		inputs := append([]*Future[int](nil), fs...)
+		inputs = append(inputs, fs[:min(twice, size)]...)
+		awaitables := make([]Awaitable, len(inputs))
+		for i, in := range inputs {
+			awaitables[i] = in
+		}
+		first := FirstN(n, inputs...)
+		join := Join(awaitables...)
+
+		var (
+			settledAt = map[int]bool{}
+			okVals    []int
+			failures  int
+			firstErr  error
+		)
+		if n > len(inputs) {
+			_, err := await(t, first)
+			require.Error(t, err)
+		}
+		check := func() {
+			// FirstN's model: each settle counts once per time its future is given.
+			if n <= len(inputs) {
+				r, done := first.Peek()
+				switch {
+				case n == 0 || len(okVals) >= n:
+					require.True(t, done)
+					require.NoError(t, r.Err)
+					require.Equal(t, append([]int{}, okVals[:n]...), r.Value)
+				case len(inputs)-failures < n:
+					require.True(t, done)
+					require.ErrorIs(t, r.Err, errBoom)
+				default:
+					require.False(t, done, "FirstN pending: %d successes, %d failures of %d", len(okVals), failures, len(inputs))
+				}
+			}
+			r, done := join.Peek()
+			switch {
+			case firstErr != nil:
+				require.True(t, done)
+				require.Equal(t, firstErr, r.Err)
+			case len(settledAt) == size:
+				require.True(t, done)
+				require.NoError(t, r.Err)
+			default:
+				require.False(t, done)
+			}
+			_, fDone := first.Peek()
+			if fDone && done {
+				for i, f := range fs {
+					if !settledAt[i] {
+						require.Zero(t, len0(f), "pending input %d keeps no callback", i)
+					}
+				}
+			}
+		}
+		check()
+		for k, op := range ops[1:] {
+			i := int(op&0x7f) % size
+			fail := op&0x80 != 0
+			if settledAt[i] {
+				continue
+			}
+			settledAt[i] = true
+			copies := 1
+			if i < twice {
+				copies = 2
+			}
+			if fail {
+				err := fmt.Errorf("input %d at %d: %w", i, k, errBoom)
+				rs[i](0, err)
+				failures += copies
+				if firstErr == nil {
+					firstErr = err
+				}
+			} else {
+				rs[i](k, nil)
+				for range copies {
+					okVals = append(okVals, k)
+				}
+			}
+			check()
+		}
 	})
 }
