@@ -19,6 +19,32 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TestGatewaySmoke runs the gateway scenario on a tiny load: every variant answers, and
+// the hedged one makes more upstream calls a request than three.
+func TestGatewaySmoke(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := parseFlags([]string{"-scenario", "gateway", "-conns", "4", "-duration", "700ms", "-warmup", "100ms",
+		"-json", filepath.Join(dir, "rows.json")}, io.Discard)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), cfg, &out, io.Discard))
+	for _, v := range gatewayVariants {
+		require.Contains(t, out.String(), "| "+v+" | 4 |")
+	}
+	var rows []map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "rows.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &rows))
+	require.Len(t, rows, len(gatewayVariants))
+	for _, r := range rows {
+		require.Equal(t, "gateway", r["scenario"])
+		require.Positive(t, r["requests"], "%s served", r["variant"])
+		require.GreaterOrEqual(t, r["upstream_calls"], 3.0, "%s: three calls a request at least", r["variant"])
+	}
+	_, err = parseFlags([]string{"-scenario", "gateway", "-variants", "throttle"}, io.Discard)
+	require.EqualError(t, err, `-variants: "throttle": the gateway scenario has net/http, suspend, suspend+hedge`)
+}
+
 // TestScrapeVariant: suspend+scrape serves, and its metrics are scraped while it does.
 func TestScrapeVariant(t *testing.T) {
 	cfg, err := parseFlags([]string{"-scenario", "hello", "-variants", "suspend,suspend+scrape", "-conns", "2",
@@ -36,8 +62,8 @@ func TestScrapeVariant(t *testing.T) {
 // fast anything is. The scenarios run in parallel, to keep the test short.
 func TestHarnessSmoke(t *testing.T) {
 	for _, scenario := range scenarios {
-		if scenario == "slowdown" {
-			continue // TestSlowdownSmoke: its rows are phases, and it draws no plot
+		if scenario == "slowdown" || scenario == "gateway" {
+			continue // TestSlowdownSmoke, TestGatewaySmoke: variants of their own
 		}
 		t.Run(scenario, func(t *testing.T) {
 			t.Parallel()
@@ -147,7 +173,7 @@ func TestFlags(t *testing.T) {
 	require.Zero(t, cfg.procs)
 
 	for args, want := range map[string]string{
-		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients, overload, slowdown`,
+		"-scenario fast":                    `-scenario "fast": want one of slow, hello, mixed, slowclients, overload, slowdown, gateway`,
 		"-loads 1,0":                        `-loads: "0" is not a positive number`,
 		"-timeout 0s":                       "-timeout 0s: want more than zero",
 		"-loader wrk -scenario overload":    "-loader wrk: the overload scenario's open-loop load comes from the builtin loader; use it",
@@ -161,6 +187,7 @@ func TestFlags(t *testing.T) {
 		"-loader wrk -scenario slowclients": "-loader wrk: the slowclients scenario's slow clients are timed with the builtin loader; use it",
 		"-slow -1":                          "-slow -1: cannot be negative",
 		"-procs -2":                         "-procs -2: cannot be negative",
+		"-loader wrk -scenario gateway":     "-loader wrk: the gateway scenario counts its 504s in the latencies with the builtin loader; use it",
 	} {
 		_, err := parseFlags(strings.Fields(args), io.Discard)
 		require.EqualError(t, err, want, args)

@@ -116,9 +116,11 @@ type row struct {
 	*SlowStats
 	// Overload scenario only.
 	*OverloadStats
+	// Gateway scenario only.
+	*GatewayStats
 }
 
-var scenarios = []string{"slow", "hello", "mixed", "slowclients", "overload", "slowdown"}
+var scenarios = []string{"slow", "hello", "mixed", "slowclients", "overload", "slowdown", "gateway"}
 
 // defaultConns are the -conns of each scenario.
 var defaultConns = map[string]string{
@@ -128,6 +130,7 @@ var defaultConns = map[string]string{
 	"slowclients": "50,200",
 	"overload":    "1", // unused: the loads set the rows
 	"slowdown":    "1", // unused: the phases set the rows
+	"gateway":     "200",
 }
 
 // slowdownVariants are the slowdown scenario's default -variants.
@@ -138,7 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	var c config
 	var conns, variants, loads string
-	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream), mixed (half CPU, half upstream),\nslowclients (hello, beside slow uploads and downloads), overload (open-loop CPU-bound load)\nor slowdown (open-loop load while the upstream slows down)")
+	fs.StringVar(&c.scenario, "scenario", "slow", "slow (upstream wait), hello (no upstream), mixed (half CPU, half upstream),\nslowclients (hello, beside slow uploads and downloads), overload (open-loop CPU-bound load)\nslowdown (open-loop load while the upstream slows down)\nor gateway (a fan-out to three upstreams under a deadline: errgroup, Join, Join with a hedge)")
 	fs.StringVar(&conns, "conns", "", "comma-separated numbers of keep-alive connections (default 50,200,1000,4000;\n50,200 for slowclients)")
 	fs.DurationVar(&c.duration, "duration", 3*time.Second, "measurement time per variant and connection count (per phase for slowdown)")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "load before each measurement, not recorded")
@@ -166,8 +169,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if variants == "" {
 		variants = strings.Join(variantNames, ",")
-		if c.scenario == "slowdown" {
+		switch c.scenario {
+		case "slowdown":
 			variants = slowdownVariants
+		case "gateway":
+			variants = strings.Join(gatewayVariants, ",")
 		}
 	}
 	if c.slow == 0 {
@@ -192,7 +198,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	for _, v := range strings.Split(variants, ",") {
 		v = strings.TrimSpace(v)
-		if !slices.Contains(variantNames, v) && !slices.Contains(extraVariants, v) {
+		if c.scenario == "gateway" {
+			if !slices.Contains(gatewayVariants, v) {
+				return c, fmt.Errorf("-variants: %q: the gateway scenario has %s", v, strings.Join(gatewayVariants, ", "))
+			}
+		} else if !slices.Contains(variantNames, v) && !slices.Contains(extraVariants, v) {
 			return c, fmt.Errorf("-variants: %q: want some of %s", v, strings.Join(slices.Concat(variantNames, extraVariants), ", "))
 		}
 		c.variants = append(c.variants, v)
@@ -220,6 +230,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-loader wrk: the slowdown scenario's open-loop load comes from the builtin loader; use it")
 	case c.plotOut != "" && c.scenario == "slowdown":
 		return c, fmt.Errorf("-plot: the slowdown scenario has no plot; its rows are in the table and -json")
+	case c.loader == "wrk" && c.scenario == "gateway":
+		return c, fmt.Errorf("-loader wrk: the gateway scenario counts its 504s in the latencies with the builtin loader; use it")
 	case c.timeout <= 0:
 		return c, fmt.Errorf("-timeout %v: want more than zero", c.timeout)
 	case c.loader == "wrk" && c.scenario == "slowclients":
@@ -282,6 +294,9 @@ func run(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	if cfg.scenario == "slowdown" {
 		return runSlowdown(ctx, cfg, up, heavy, stdout, stderr)
+	}
+	if cfg.scenario == "gateway" {
+		return runGateway(ctx, cfg, stdout, stderr)
 	}
 	for _, n := range cfg.conns {
 		// Repeats go round the variants, so that a slow moment of the machine falls on

@@ -258,6 +258,13 @@ func startVariant(name string, workers int, wk *work) (*server, error) {
 	if wk.transfers {
 		lc.Control = smallBuffers // the slow downloads must fill the server's buffers
 	}
+	return serveOn(lc, h, stop)
+}
+
+// serve serves h on a loopback port until the server's close, which then calls stop.
+func serve(h http.Handler, stop func()) (*server, error) { return serveOn(net.ListenConfig{}, h, stop) }
+
+func serveOn(lc net.ListenConfig, h http.Handler, stop func()) (*server, error) {
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
