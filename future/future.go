@@ -20,7 +20,10 @@
 // # Combining
 //
 // [Then] and [Catch] chain work on a result, [All], [AllSettled], [Any] and [Race] combine
-// several futures, [Timeout] bounds a wait, and [Completed] iterates over futures in the
+// several futures, [Join] waits for futures of different types and fails fast (errgroup's
+// Wait, without a goroutine), [FirstN] takes the first n successes (a quorum), [Timeout]
+// bounds a wait and [After] is a timer, [Hedge] and [HedgeWithin] start a backup call when
+// the first is slow ("The Tail at Scale"), and [Completed] iterates over futures in the
 // order they settle. Once a combinator's future has settled, the combinator removes what it
 // registered on the futures it was given: a future that lives long, such as a shutdown
 // signal raced against each request, keeps nothing of the races that are over.
