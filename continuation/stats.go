@@ -115,6 +115,9 @@ type Info struct {
 	Suspended time.Duration `json:"suspended_ns,omitzero"`
 	// Its context's deadline; the zero Time if it has none.
 	Deadline time.Time `json:"deadline,omitzero"`
+	// In [Top]'s Warnings only, why it calls for a look: "over_budget" (its step runs
+	// past the step budget), "past_deadline" or "cancelled" (its context's).
+	Warning string `json:"warning,omitempty"`
 }
 
 // Stats returns the scheduler's counts. It walks the alive continuations, so it costs time

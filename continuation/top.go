@@ -45,22 +45,21 @@ func (s *Scheduler) Top(n int) Top {
 		t.Alive++
 		info := c.info(now)
 		oldest.add(int64(info.Age), &info)
-		flagged := false
 		if info.State == Running {
 			running.add(int64(info.InState), &info)
 			if int64(info.InState) > budget {
 				t.OverBudget++
-				flagged = true
+				info.Warning = "over_budget"
 			}
 		}
 		if !info.Deadline.IsZero() && !info.Deadline.After(s.epoch.Add(time.Duration(now))) {
 			t.PastDeadline++
-			flagged = true
+			info.Warning = "past_deadline"
 		} else if errors.Is(c.ctx.Err(), context.Canceled) {
 			t.Cancelled++
-			flagged = true
+			info.Warning = "cancelled"
 		}
-		if flagged {
+		if info.Warning != "" {
 			warn.add(int64(info.Age), &info)
 		}
 	})

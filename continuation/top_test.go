@@ -71,6 +71,10 @@ func TestTop(t *testing.T) {
 		require.Equal(t, 1, top.PastDeadline)
 		require.Equal(t, 1, top.Cancelled)
 		require.Equal(t, []string{"hog", "late"}, labels(top.Warnings), "the 2 oldest of 3")
+		require.Equal(t, "over_budget", top.Warnings[0].Warning)
+		require.Equal(t, "past_deadline", top.Warnings[1].Warning)
+		require.Equal(t, "cancelled", s.Top(3).Warnings[2].Warning)
+		require.Empty(t, top.Oldest[0].Warning, "only in Warnings")
 		require.Equal(t, Top{Alive: 7, Oldest: []Info{}, LongestRunning: []Info{}, Warnings: []Info{},
 			OverBudget: 1, PastDeadline: 1, Cancelled: 1}, s.Top(0))
 		require.PanicsWithValue(t, "continuation: Top called with a negative n", func() { s.Top(-1) })

@@ -165,6 +165,8 @@ type debugContinuation struct {
 	Suspended time.Duration      `json:"suspended_ns"`
 	// Until the context's deadline from when the view was made; nil: no deadline.
 	DeadlineLeft *time.Duration `json:"deadline_left_ns,omitempty"`
+	// In warnings only: over_budget, past_deadline or cancelled.
+	Warning string `json:"warning,omitempty"`
 }
 
 func summarize(h continuation.Histogram) debugSummary {
@@ -181,7 +183,7 @@ func continuations(infos []continuation.Info, now time.Time) []debugContinuation
 		out[i] = debugContinuation{
 			Label: in.Label, Priority: in.Priority, State: in.State,
 			InState: in.InState, Age: in.Age, Steps: in.Steps,
-			Busy: in.Busy, Queued: in.Queued, Suspended: in.Suspended,
+			Busy: in.Busy, Queued: in.Queued, Suspended: in.Suspended, Warning: in.Warning,
 		}
 		if !in.Deadline.IsZero() {
 			left := in.Deadline.Sub(now)
