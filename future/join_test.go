@@ -2,10 +2,8 @@ package future
 
 import (
 	"errors"
-	"runtime"
 	"sync"
 	"testing"
-	"weak"
 
 	"github.com/stretchr/testify/require"
 )
@@ -161,41 +159,6 @@ func TestJoinSurvivesPanickingCallback(t *testing.T) {
 	require.Zero(t, len0(d))
 }
 
-// TestJoinReleasesLongLivedInput: 50,000 Joins, each failed by its work, against one
-// pending future leave its list of callbacks empty and their outputs unreachable.
-func TestJoinReleasesLongLivedInput(t *testing.T) {
-	const calls, sampleEvery = 50_000, 250
-	quit, _ := New[int]()
-	outputs := func() []weak.Pointer[Future[struct{}]] {
-		var ws []weak.Pointer[Future[struct{}]]
-		for i := range calls {
-			work, resolve := New[string]()
-			out := Join(quit, work)
-			resolve("", errBoom)
-			if out.state() == pending {
-				t.Fatalf("call %d: the output did not settle with the work", i)
-			}
-			if i%sampleEvery == 0 {
-				ws = append(ws, weak.Make(out))
-			}
-		}
-		return ws
-	}()
-	n, c := liveCallbacks(quit)
-	require.Zero(t, n, "the long-lived future keeps no callback of the settled Joins")
-	require.LessOrEqual(t, c, 4, "its list never grew")
-	runtime.GC()
-	runtime.GC()
-	kept := 0
-	for _, w := range outputs {
-		if w.Value() != nil {
-			kept++
-		}
-	}
-	require.Zero(t, kept, "of %d sampled settled outputs, %d are still reachable", len(outputs), kept)
-	runtime.KeepAlive(quit)
-}
-
 // TestJoinConcurrent: inputs settle on other goroutines while Join registers on them, a
 // long-lived future passed twice among them. Run it with -race.
 func TestJoinConcurrent(t *testing.T) {
@@ -305,22 +268,6 @@ func TestFirstNSettledInputs(t *testing.T) {
 	v, err = await(t, g)
 	require.NoError(t, err)
 	require.Equal(t, []int{5, 5}, v)
-}
-
-func TestFirstNReleasesLongLivedInput(t *testing.T) {
-	const calls = 50_000
-	quit, _ := New[int]()
-	for i := range calls {
-		work, resolve := New[int]()
-		out := FirstN(1, quit, work)
-		resolve(i, nil)
-		if out.state() == pending {
-			t.Fatalf("call %d: the output did not settle with the work", i)
-		}
-	}
-	n, c := liveCallbacks(quit)
-	require.Zero(t, n, "the long-lived future keeps no callback of the settled FirstNs")
-	require.LessOrEqual(t, c, 4, "its list never grew")
 }
 
 // TestFirstNConcurrent: replicas settle on other goroutines while FirstN registers on

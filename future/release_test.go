@@ -21,6 +21,8 @@ var longLivedCases = []struct {
 	{"Race", func(w, q *Future[int]) any { return Race(w, q) }, func(r func(int, error) bool) { r(1, nil) }},
 	{"Any", func(w, q *Future[int]) any { return Any(w, q) }, func(r func(int, error) bool) { r(1, nil) }},
 	{"All", func(w, q *Future[int]) any { return All(w, q) }, func(r func(int, error) bool) { r(0, errBoom) }},
+	{"Join", func(w, q *Future[int]) any { return Join(w, q) }, func(r func(int, error) bool) { r(0, errBoom) }},
+	{"FirstN", func(w, q *Future[int]) any { return FirstN(1, w, q) }, func(r func(int, error) bool) { r(1, nil) }},
 }
 
 // settledOutput reports whether out, a *Future of some type, has settled.
@@ -29,6 +31,8 @@ func settledOutput(out any) bool {
 	case *Future[int]:
 		return g.state() != pending
 	case *Future[[]int]:
+		return g.state() != pending
+	case *Future[struct{}]:
 		return g.state() != pending
 	}
 	panic("settledOutput: unexpected output type")
@@ -90,6 +94,9 @@ func weakOutput(out any) (alive func() bool) {
 		w := weak.Make(g)
 		return func() bool { return w.Value() != nil }
 	case *Future[[]int]:
+		w := weak.Make(g)
+		return func() bool { return w.Value() != nil }
+	case *Future[struct{}]:
 		w := weak.Make(g)
 		return func() bool { return w.Value() != nil }
 	}
