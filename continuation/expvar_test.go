@@ -17,6 +17,7 @@ import (
 
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/internal/suspendtest"
 	"github.com/gosuspend/suspend/pool"
 )
 
@@ -150,35 +151,8 @@ func ExampleExpvar() {
 // BenchmarkExpvar: one read of the variable with 10,000 continuations alive (suspended)
 // under 16 labels, after 10,000 have run.
 func BenchmarkExpvar(b *testing.B) {
-	p := pool.New(2)
-	s := continuation.NewScheduler(p, continuation.WithMaxAlive(20_000))
-	ctx := context.Background()
-	label := func(i int) continuation.SpawnOption {
-		return continuation.WithLabel(fmt.Sprintf("GET /route/%d", i%16))
-	}
-	for i := range 10_000 {
-		_, err := continuation.Run(s, ctx, func(*continuation.C) (int, error) { return 1, nil }, label(i))
-		require.NoError(b, err)
-	}
-	gate, open := future.New[int]()
-	var alive []*future.Future[int]
-	for i := range 10_000 {
-		alive = append(alive, continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
-			return continuation.Await(c, gate)
-		}, label(i)))
-	}
-	for s.Stats().Suspended < 10_000 {
-		time.Sleep(time.Millisecond)
-	}
-	defer func() {
-		open(1, nil)
-		for _, f := range alive {
-			_, _ = f.Await(ctx)
-		}
-		require.NoError(b, s.Shutdown(ctx))
-		require.NoError(b, p.Shutdown(ctx))
-	}()
-
+	s, _, done := suspendtest.Loaded(b, 10_000, 10_000, 16)
+	defer done()
 	v := continuation.Expvar(s)
 	b.Run("Stats+Latencies", func(b *testing.B) {
 		b.ReportAllocs()

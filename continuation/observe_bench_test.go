@@ -1,4 +1,4 @@
-package continuation
+package continuation_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosuspend/suspend/future"
-	"github.com/gosuspend/suspend/pool"
+	"github.com/gosuspend/suspend/continuation"
+	"github.com/gosuspend/suspend/internal/suspendtest"
 )
 
 // BenchmarkObserve measures what an observer costs with n continuations suspended:
@@ -18,17 +18,7 @@ import (
 // its JSON.
 func BenchmarkObserve(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
-		p := pool.New(2)
-		s := NewScheduler(p, WithMaxAlive(n))
-		gate, open := future.New[int]()
-		fs := make([]*future.Future[int], n)
-		for i := range n {
-			fs[i] = Spawn(s, context.Background(), func(c *C) (int, error) { return Await(c, gate) },
-				WithLabel(fmt.Sprint("GET /r", i%50)))
-		}
-		for s.Stats().Suspended < n {
-			time.Sleep(time.Millisecond)
-		}
+		s, _, done := suspendtest.Loaded(b, 0, n, 50)
 		for _, o := range []struct {
 			name string
 			fn   func() any
@@ -49,12 +39,7 @@ func BenchmarkObserve(b *testing.B) {
 				b.ReportMetric(float64(len(js)), "json-B")
 			})
 		}
-		open(1, nil)
-		for _, f := range fs {
-			f.Await(context.Background())
-		}
-		s.Shutdown(context.Background())
-		p.Shutdown(context.Background())
+		done()
 	}
 }
 
@@ -62,17 +47,8 @@ func BenchmarkObserve(b *testing.B) {
 // 100,000 continuations suspended, one goroutine calls Snapshot in a loop while the
 // benchmark runs Runs; it reports the longest Run.
 func BenchmarkAdmissionWhileObserved(b *testing.B) {
-	const n = 100_000
-	p := pool.New(2)
-	s := NewScheduler(p, WithMaxAlive(n+10))
-	gate, open := future.New[int]()
-	fs := make([]*future.Future[int], n)
-	for i := range n {
-		fs[i] = Spawn(s, context.Background(), func(c *C) (int, error) { return Await(c, gate) })
-	}
-	for s.Stats().Suspended < n {
-		time.Sleep(time.Millisecond)
-	}
+	s, _, done := suspendtest.Loaded(b, 0, 100_000, 1)
+	defer done()
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -83,16 +59,10 @@ func BenchmarkAdmissionWhileObserved(b *testing.B) {
 	var longest time.Duration
 	for b.Loop() {
 		start := time.Now()
-		Run(s, context.Background(), func(c *C) (int, error) { return 0, nil })
+		continuation.Run(s, context.Background(), func(c *continuation.C) (int, error) { return 0, nil })
 		longest = max(longest, time.Since(start))
 	}
 	b.ReportMetric(float64(longest.Microseconds()), "max-µs")
 	stop.Store(true)
 	wg.Wait()
-	open(1, nil)
-	for _, f := range fs {
-		f.Await(context.Background())
-	}
-	s.Shutdown(context.Background())
-	p.Shutdown(context.Background())
 }

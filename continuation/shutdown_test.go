@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/internal/pooltest"
 	"github.com/gosuspend/suspend/pool"
 )
 
@@ -208,31 +209,6 @@ func TestEndsCountedByCause(t *testing.T) {
 	})
 }
 
-// standing makes p, a pool of one slot with the queue-delay control at its usual values,
-// overloaded by it: the first interval sees one wait for a slot, of 30 ms, above the
-// target, and the next pop ends that interval. It returns at 140 ms, a waiter holding the
-// slot until 200 ms and none queued: a deadline nearer than 30 ms cannot be met.
-func standing(t *testing.T, p *pool.Pool) {
-	t.Helper()
-	hold := func(d time.Duration) { // queues for a slot, and holds it for d
-		go func() {
-			if p.Acquire(context.Background()) == nil {
-				time.Sleep(d)
-				p.Release()
-			}
-		}()
-		synctest.Wait()
-	}
-	require.NoError(t, p.Acquire(context.Background()))
-	hold(110 * time.Millisecond) // queued at 0, served at 30, until 140
-	time.Sleep(30 * time.Millisecond)
-	p.Release()
-	time.Sleep(108 * time.Millisecond)
-	hold(60 * time.Millisecond) // queued at 138, served at 140, until 200
-	time.Sleep(2 * time.Millisecond)
-	synctest.Wait()
-}
-
 // TestRefusalsCountedByReason refuses a continuation for each reason, under Spawn and
 // Run: its body never runs, its error says why, and it is counted under that reason
 // alone, each refusal once; what the case admitted is counted as it ended.
@@ -298,7 +274,7 @@ func TestRefusalsCountedByReason(t *testing.T) {
 			}, []error{context.DeadlineExceeded}, Stats{Late: 1}},
 		{"deadline the queue delay would pass", []pool.Option{codel}, nil,
 			func(t *testing.T, p *pool.Pool, _ *Scheduler, m mode, try start) error {
-				standing(t, p)
+				pooltest.Standing(t, p)
 				ctx, cancel := context.WithTimeout(bg, 20*time.Millisecond) // < 30 ms
 				defer cancel()
 				f := try(ctx)

@@ -1,16 +1,12 @@
 package httpadapter
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/gosuspend/suspend/continuation"
-	"github.com/gosuspend/suspend/future"
-	"github.com/gosuspend/suspend/pool"
+	"github.com/gosuspend/suspend/internal/suspendtest"
 )
 
 // countingWriter is a ResponseWriter that keeps only the size of the body.
@@ -28,18 +24,7 @@ func (w *countingWriter) Write(b []byte) (int, error) { w.n += len(b); return le
 // continuation (?all=1), with the size of the response (resp-B).
 func BenchmarkDebugHandler(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
-		p := pool.New(2)
-		s := continuation.NewScheduler(p, continuation.WithMaxAlive(n))
-		gate, open := future.New[int]()
-		fs := make([]*future.Future[int], n)
-		for i := range n {
-			fs[i] = continuation.Spawn(s, context.Background(), func(c *continuation.C) (int, error) {
-				return continuation.Await(c, gate)
-			}, continuation.WithLabel(fmt.Sprint("GET /r", i%50)))
-		}
-		for s.Stats().Suspended < n {
-			time.Sleep(time.Millisecond)
-		}
+		s, p, done := suspendtest.Loaded(b, 0, n, 50)
 		h := DebugHandler(s, p)
 		for _, q := range []struct{ name, target string }{
 			{"json", "/debug/suspend/?format=json"},
@@ -57,11 +42,6 @@ func BenchmarkDebugHandler(b *testing.B) {
 				b.ReportMetric(float64(w.n), "resp-B")
 			})
 		}
-		open(1, nil)
-		for _, f := range fs {
-			f.Await(context.Background())
-		}
-		s.Shutdown(context.Background())
-		p.Shutdown(context.Background())
+		done()
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/internal/pooltest"
 	"github.com/gosuspend/suspend/pool"
 )
 
@@ -150,31 +151,6 @@ func TestOverload(t *testing.T) {
 	}
 }
 
-// standing makes p, a pool of one slot with the queue-delay control at its usual values,
-// overloaded by it: the first interval sees one wait for a slot, of 30 ms, above the
-// target, and the next pop ends that interval. It returns at 140 ms, a waiter holding the
-// slot until 200 ms and none queued: a deadline nearer than 30 ms cannot be met.
-func standing(t *testing.T, p *pool.Pool) {
-	t.Helper()
-	hold := func(d time.Duration) { // queues for a slot, and holds it for d
-		go func() {
-			if p.Acquire(context.Background()) == nil {
-				time.Sleep(d)
-				p.Release()
-			}
-		}()
-		synctest.Wait()
-	}
-	require.NoError(t, p.Acquire(context.Background()))
-	hold(110 * time.Millisecond) // queued at 0, served at 30, until 140
-	time.Sleep(30 * time.Millisecond)
-	p.Release()
-	time.Sleep(108 * time.Millisecond)
-	hold(60 * time.Millisecond) // queued at 138, served at 140, until 200
-	time.Sleep(2 * time.Millisecond)
-	synctest.Wait()
-}
-
 // TestRefusalsByReason: a request refused for each reason never reaches the handler, is
 // answered with the reason's status, with Retry-After for 503 and 429 and none for 504,
 // and is counted under that reason alone. WithOverloadStatus(429) changes the status of
@@ -226,7 +202,7 @@ func TestRefusalsByReason(t *testing.T) {
 			}, http.StatusGatewayTimeout, false, continuation.Stats{Late: 1}},
 		{"deadline the queue delay would pass", []pool.Option{codel}, nil, []Option{WithTimeoutHeader("X-Timeout")},
 			func(t *testing.T, p *pool.Pool, _ *continuation.Scheduler, serve serve, _ func()) *httptest.ResponseRecorder {
-				standing(t, p)
+				pooltest.Standing(t, p)
 				start := time.Now()
 				rec := serve("/refused", "20m") // < 30 ms
 				require.Zero(t, time.Since(start), "refused at once")

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/internal/suspendtest"
 	"github.com/gosuspend/suspend/pool"
 	"github.com/gosuspend/suspend/suspendprom"
 )
@@ -390,35 +391,8 @@ func BenchmarkCollect(b *testing.B) {
 }
 
 func benchmarkCollect(b *testing.B, labels int) {
-	p := pool.New(2)
-	s := continuation.NewScheduler(p, continuation.WithMaxAlive(20_000))
-	ctx := context.Background()
-	label := func(i int) continuation.SpawnOption {
-		return continuation.WithLabel(fmt.Sprintf("GET /route/%d", i%labels))
-	}
-	for i := range 10_000 {
-		_, err := continuation.Run(s, ctx, func(*continuation.C) (int, error) { return 1, nil }, label(i))
-		require.NoError(b, err)
-	}
-	gate, open := future.New[int]()
-	var alive []*future.Future[int]
-	for i := range 10_000 {
-		alive = append(alive, continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
-			return continuation.Await(c, gate)
-		}, label(i)))
-	}
-	for s.Stats().Suspended < 10_000 {
-		time.Sleep(time.Millisecond)
-	}
-	defer func() {
-		open(1, nil)
-		for _, f := range alive {
-			_, _ = f.Await(ctx)
-		}
-		require.NoError(b, s.Shutdown(ctx))
-		require.NoError(b, p.Shutdown(ctx))
-	}()
-
+	s, p, done := suspendtest.Loaded(b, 10_000, 10_000, labels)
+	defer done()
 	collect := func(b *testing.B, c prometheus.Collector) {
 		ch := make(chan prometheus.Metric, 1<<15)
 		b.ReportAllocs()
