@@ -76,62 +76,80 @@ func protect[T any](fn func() (T, error)) (v T, err error) {
 // or on another): then it stops the registration it just made and registers no more.
 // Whoever settles the output first calls release, which marks it done and stops every
 // registration recorded. The lock orders the two, so nothing is left behind.
-type claims[T any] struct {
-	left atomic.Int64 // inputs yet to settle, for All and Any
+type claims struct {
+	left atomic.Int64 // inputs yet to settle, for All, Any and Join
 
 	mu     sync.Mutex
-	done   bool               // the output has settled; under mu
-	regs   []registration[T]  // what to take back; under mu
-	inline [2]registration[T] // backs regs for two inputs, as in Race(work, quit)
+	done   bool            // the output has settled; under mu
+	regs   []registration  // what to take back; under mu
+	inline [2]registration // backs regs for two inputs, as in Race(work, quit)
 }
 
-type registration[T any] struct {
-	f  *Future[T]
+// registration is one callback a combinator registered: a chained one on a *Future of any
+// type, or one made through another Awaitable's AfterDone (f a stopFunc). id 0: the input
+// had settled, and there is nothing to take back.
+type registration struct {
+	f  interface{ stop(id uint64) bool }
 	id uint64
 }
 
-func newClaims[T any](inputs int) *claims[T] {
-	c := new(claims[T])
+// stopFunc is the stop that AfterDone returns, as a registration's f.
+type stopFunc func() bool
+
+func (s stopFunc) stop(uint64) bool { return s() }
+
+func (r registration) take() {
+	if r.id != 0 {
+		r.f.stop(r.id) // false if r.f has settled: its callback is bound to run, and finds the output settled
+	}
+}
+
+func newClaims(inputs int) *claims {
+	c := new(claims)
 	if inputs <= len(c.inline) {
 		c.regs = c.inline[:0]
 	} else {
-		c.regs = make([]registration[T], 0, inputs)
+		c.regs = make([]registration, 0, inputs)
 	}
 	return c
 }
 
-// add registers fn on f and records the registration. It reports whether to go on with the
-// next input: false once the output has settled, f's registration then being stopped.
-func (c *claims[T]) add(f *Future[T], fn chained[T]) bool {
-	id := f.chain(fn) // 0 if f has settled: fn has run or is bound to, nothing to take back
+// claim registers fn on f and records the registration (see record).
+func claim[T any](c *claims, f *Future[T], fn chained[T]) bool {
+	return c.record(registration{f: f, id: f.chain(fn)})
+}
+
+// record records r, unless the output has settled: then it takes r back. It reports
+// whether to go on with the next input.
+func (c *claims) record(r registration) bool {
 	c.mu.Lock()
 	done := c.done
-	if !done && id != 0 {
-		c.regs = append(c.regs, registration[T]{f, id})
+	if !done && r.id != 0 {
+		c.regs = append(c.regs, r)
 	}
 	c.mu.Unlock()
-	if done && id != 0 {
-		f.stop(id)
+	if done {
+		r.take()
 	}
 	return !done
 }
 
-// release takes back every registration recorded, and makes add take back any later one.
-// It is called once, by whoever settled the output first, on that goroutine.
-func (c *claims[T]) release() {
+// release takes back every registration recorded, and makes record take back any later
+// one. It is called once, by whoever settled the output first, on that goroutine.
+func (c *claims) release() {
 	c.mu.Lock()
 	regs := c.regs
 	c.done, c.regs = true, nil
 	c.mu.Unlock()
 	for _, r := range regs {
-		r.f.stop(r.id) // false if r.f has settled: its callback is bound to run, and finds g settled
+		r.take()
 	}
 	clear(regs)
 }
 
 // settleFirst settles g, a combinator's output, for a chained callback, and if it did so
 // it takes back the combinator's registrations on its inputs.
-func settleFirst[T, U any](c *claims[T], g *Future[U], v U, err error) queued {
+func settleFirst[U any](c *claims, g *Future[U], v U, err error) queued {
 	ok, _, w := g.complete(v, err, false)
 	if !ok {
 		return nil
@@ -154,10 +172,10 @@ func All[T any](fs ...*Future[T]) *Future[[]T] {
 	}
 	g := new(Future[[]T])
 	vals := make([]T, len(fs))
-	c := newClaims[T](len(fs))
+	c := newClaims(len(fs))
 	c.left.Store(int64(len(fs)))
 	for i, f := range fs {
-		if !c.add(f, func(v T, err error) queued {
+		if !claim(c, f, func(v T, err error) queued {
 			if err != nil {
 				return settleFirst(c, g, nil, err)
 			}
@@ -209,10 +227,10 @@ func Any[T any](fs ...*Future[T]) *Future[T] {
 	}
 	g := new(Future[T])
 	errs := make([]error, len(fs))
-	c := newClaims[T](len(fs))
+	c := newClaims(len(fs))
 	c.left.Store(int64(len(fs)))
 	for i, f := range fs {
-		if !c.add(f, func(v T, err error) queued {
+		if !claim(c, f, func(v T, err error) queued {
 			if err == nil {
 				return settleFirst(c, g, v, nil)
 			}
@@ -256,10 +274,10 @@ func Race[T any](fs ...*Future[T]) *Future[T] {
 		return Failed[T](errors.New("future: Race of no futures"))
 	}
 	g := new(Future[T])
-	c := newClaims[T](len(fs))
+	c := newClaims(len(fs))
 	fn := chained[T](func(v T, err error) queued { return settleFirst(c, g, v, err) })
 	for _, f := range fs {
-		if !c.add(f, fn) {
+		if !claim(c, f, fn) {
 			break
 		}
 	}

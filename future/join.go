@@ -4,40 +4,31 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 )
 
 // joinable is what Join needs of a *Future[T], whatever its T, beyond [Awaitable]: a
 // chained callback that sees only the error, so that Join settles its output in the
 // dispatcher's loop as the typed combinators do, and a way to take that callback back.
 type joinable interface {
-	joinOn(j *join) uint64
+	joinOn(c *claims, g *Future[struct{}]) uint64
 	stop(id uint64) bool
 }
 
-// joinOn registers j's callback on f, as chain does, and returns its id for stop, or 0 if
-// f has settled (the callback has run or is bound to).
-func (f *Future[T]) joinOn(j *join) uint64 {
-	return f.chain(func(_ T, err error) queued { return j.settled(err) })
+// joinOn registers Join's callback on f, as chain does, and returns its id for stop, or 0
+// if f has settled (the callback has run or is bound to).
+func (f *Future[T]) joinOn(c *claims, g *Future[struct{}]) uint64 {
+	return f.chain(func(_ T, err error) queued { return joined(c, g, err) })
 }
 
-// join is Join's state. Its registrations are taken back as claims does for the typed
-// combinators, but they may be on futures of different types or on other Awaitables.
-type join struct {
-	g    *Future[struct{}]
-	left atomic.Int64 // inputs yet to settle
-
-	mu     sync.Mutex
-	done   bool       // g has settled; under mu
-	regs   []joinReg  // what to take back; under mu
-	inline [3]joinReg // backs regs for up to three inputs
-}
-
-// joinReg is one registration: on a *Future (f and id), or on another Awaitable (stop).
-type joinReg struct {
-	f    joinable
-	id   uint64
-	stop func() bool
+// joined is what Join does as an input settles with err.
+func joined(c *claims, g *Future[struct{}], err error) queued {
+	if err != nil {
+		return settleFirst(c, g, struct{}{}, err)
+	}
+	if c.left.Add(-1) == 0 { // every input has settled: nothing to take back
+		return g.settleQueued(struct{}{}, nil)
+	}
+	return nil
 }
 
 // Join returns a future that settles with nil once every one of fs has settled, or fails
@@ -55,12 +46,13 @@ type joinReg struct {
 // blocks a goroutine, Join's future can be awaited with continuation.Await, which
 // suspends the handler instead. It neither starts nor cancels anything.
 //
-// Join allocates its output, its state and one callback per *Future. Measured with
-// BenchmarkJoin in the bench module (2-CPU AMD EPYC, loaded; benchstat of 6 runs), making
-// three pending futures, joining them, settling them and awaiting the Join takes 1.03 µs
-// ± 17%, 696 B, 8 allocations, beside 2.57 µs ± 17%, 520 B, 10 allocations for an
-// errgroup whose three Go calls each receive from a channel that is then closed: Join
-// starts no goroutine, so it takes less time, but its futures take more memory.
+// Join allocates its output, its state (the combinators' claims, with room for two inputs
+// within it) and one callback per *Future. Measured with BenchmarkJoin in the bench module
+// (2-CPU AMD EPYC, loaded; benchstat of 6 runs, run alternately), making three pending
+// futures, joining them, settling them and awaiting the Join takes 1.0-1.3 µs, 736 B, 9
+// allocations, beside 2.4-2.7 µs, 520 B, 10 allocations for an errgroup whose three Go
+// calls each receive from a channel that is then closed: Join starts no goroutine, so it
+// takes less time, but its futures take more memory.
 func Join(fs ...Awaitable) *Future[struct{}] {
 	for i, f := range fs {
 		if f == nil {
@@ -70,77 +62,20 @@ func Join(fs ...Awaitable) *Future[struct{}] {
 	if len(fs) == 0 {
 		return Ready(struct{}{})
 	}
-	j := &join{g: new(Future[struct{}])}
-	if len(fs) <= len(j.inline) {
-		j.regs = j.inline[:0]
-	} else {
-		j.regs = make([]joinReg, 0, len(fs))
-	}
-	j.left.Store(int64(len(fs)))
+	g, c := new(Future[struct{}]), newClaims(len(fs))
+	c.left.Store(int64(len(fs)))
 	for _, a := range fs {
-		var r joinReg
+		var r registration
 		if f, ok := a.(joinable); ok {
-			r.f, r.id = f, f.joinOn(j) // id 0: f has settled, nothing to take back
+			r.f, r.id = f, f.joinOn(c, g)
 		} else {
-			stop := a.AfterDone(func() { run(j.settled(nil)) })
-			r.stop = stop
+			r.f, r.id = stopFunc(a.AfterDone(func() { run(joined(c, g, nil)) })), 1
 		}
-		if !j.add(r) {
+		if !c.record(r) {
 			break
 		}
 	}
-	return j.g
-}
-
-// add records r, unless g has settled meanwhile: then it takes r back and reports false,
-// and Join registers no more.
-func (j *join) add(r joinReg) bool {
-	j.mu.Lock()
-	done := j.done
-	if !done && (r.id != 0 || r.stop != nil) {
-		j.regs = append(j.regs, r)
-	}
-	j.mu.Unlock()
-	if done {
-		r.take()
-	}
-	return !done
-}
-
-func (r joinReg) take() {
-	switch {
-	case r.stop != nil:
-		r.stop()
-	case r.id != 0:
-		r.f.stop(r.id)
-	}
-}
-
-// settled is the callback for every input: it settles g on the first error, or once the
-// last input has settled, and returns g if its callbacks are to be run.
-func (j *join) settled(err error) queued {
-	if err == nil {
-		if j.left.Add(-1) == 0 { // every input has settled: nothing to take back
-			return j.g.settleQueued(struct{}{}, nil)
-		}
-		return nil
-	}
-	ok, _, w := j.g.complete(struct{}{}, err, false)
-	if !ok {
-		return nil
-	}
-	j.mu.Lock()
-	regs := j.regs
-	j.done, j.regs = true, nil
-	j.mu.Unlock()
-	for _, r := range regs {
-		r.take() // false if that input has settled: its callback finds g settled
-	}
-	clear(regs)
-	if w&stateMask == settled {
-		return j.g
-	}
-	return nil
+	return g
 }
 
 // FirstN returns a future that settles with the values of the first n of fs to succeed,
@@ -167,7 +102,7 @@ func FirstN[T any](n int, fs ...*Future[T]) *Future[[]T] {
 		return Failed[[]T](fmt.Errorf("future: FirstN wants %d successes of only %d futures", n, len(fs)))
 	}
 	g := new(Future[[]T])
-	c := newClaims[T](len(fs))
+	c := newClaims(len(fs))
 	var (
 		mu      sync.Mutex // guards vals, errs and decided: inputs settle on any goroutine
 		vals    = make([]T, 0, n)
@@ -202,7 +137,7 @@ func FirstN[T any](n int, fs ...*Future[T]) *Future[[]T] {
 		return settleFirst(c, g, vals, nil)
 	})
 	for _, f := range fs {
-		if !c.add(f, fn) {
+		if !claim(c, f, fn) {
 			break
 		}
 	}
