@@ -85,6 +85,7 @@ import (
 	"time"
 
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/internal/futurehook"
 	"github.com/gosuspend/suspend/pool"
 )
 
@@ -126,7 +127,6 @@ type Scheduler struct {
 	shards   []shard       // the registry of alive continuations
 	drained  chan struct{} // closed once closed and alive == 0
 	closing  chan struct{} // closed when Shutdown begins: what Closing returns
-	stopping chan struct{} // closed when Shutdown gives up, for Run's waits
 
 	errTooMany, errQueueFull error // what refused continuations fail with
 
@@ -176,7 +176,6 @@ func NewScheduler(p *pool.Pool, opts ...Option) *Scheduler {
 		epoch:    time.Now(),
 		drained:  make(chan struct{}),
 		closing:  make(chan struct{}),
-		stopping: make(chan struct{}),
 		errTooMany: fmt.Errorf("%w: the limit of %d alive continuations is reached",
 			ErrOverloaded, o.maxAlive),
 		errQueueFull: fmt.Errorf("%w: %w", ErrOverloaded, pool.ErrFull),
@@ -244,7 +243,6 @@ type C struct {
 
 	state   atomic.Uint32 // a State
 	since   atomic.Int64  // s.now() at the last change of public state
-	waiting atomic.Bool   // an Await is under way: a second one is misuse (Blocking: state)
 	done    atomic.Bool   // the body returned: Await is misuse
 
 	// Accounting (see accounting.go): the route of c's label, and c's totals so far.
@@ -259,6 +257,7 @@ type C struct {
 	yield   func(struct{}) bool     // the coroutine's yield, used by Await
 	step    func()                  // the task handed to the pool: runs one step
 	wake    func()                  // what settling, ctx's end and Shutdown call
+	wakeCh  chan struct{}           // Run only: where its goroutine waits (see awaitInline)
 	stopCtx func() bool             // unregisters wake from ctx
 	// Set by the body before it yields for Blocking, read by runStep after: the coroutine's
 	// switch orders the two.
@@ -574,6 +573,10 @@ func (c *C) wakeUp() {
 			}
 		case Suspended:
 			if c.state.CompareAndSwap(uint32(Suspended), uint32(Queued)) {
+				if c.pull == nil { // Run: its goroutine times the wait as it goes on
+					c.wakeCh <- struct{}{}
+					return
+				}
 				now := c.s.now()
 				c.spent(Suspended, now)
 				c.since.Store(now)
@@ -674,26 +677,27 @@ func (c *C) Await(a future.Awaitable) error {
 	if c.done.Load() {
 		panic("continuation: Await called after the body returned")
 	}
-	if c.state.Load() == uint32(blocked) || !c.waiting.CompareAndSwap(false, true) {
+	// The body runs, so c is Running, unless it waits already: the change of state is
+	// also the check.
+	if !c.state.CompareAndSwap(uint32(Running), uint32(suspending)) {
 		panic("continuation: Await called while the continuation is already waiting " +
 			"(in Await or Blocking, or its *C was shared with another goroutine)")
 	}
-	defer c.waiting.Store(false)
 	if c.s.gaveUp.Load() {
+		c.state.Store(uint32(Running))
 		return ErrStopped
 	}
 	if c.pull == nil {
 		return c.awaitInline(a)
 	}
-	c.state.Store(uint32(suspending))
-	stop := a.AfterDone(c.wake)
+	id, stop := arm(a, c.wake)
 	// Suspend unless something woke us already: a settled a (AfterDone ran wake), an ended
 	// context or a stop, whose wake-ups may have come before the state said suspending.
 	if c.state.Load() == uint32(suspending) && c.ctx.Err() == nil && !c.s.gaveUp.Load() {
 		c.yield(struct{}{})
 	}
 	c.state.Store(uint32(Running))
-	if stop() { // a has not settled: it was the context or the scheduler
+	if disarm(a, id, stop) { // a has not settled: it was the context or the scheduler
 		return c.interrupted()
 	}
 	return nil
@@ -707,39 +711,62 @@ func (c *C) interrupted() error {
 	return c.ctx.Err()
 }
 
-// awaitInline is Await for Run: the caller's goroutine waits, holding no slot.
+// awaitInline is Await for Run: the caller's goroutine waits, holding no slot. It waits on
+// c's own wake channel, made once per continuation, rather than on a's Done channel: no
+// channel is made per Await, and the wait is a receive, not a select over a, the context
+// and the scheduler's stop. Whoever moves c from Suspended to Queued (a's callback, the
+// context's end seen here, or Shutdown giving up, see wakeUp) owns the wake-up, and sends
+// the one token of this suspension; so the channel is empty again when Await returns.
 func (c *C) awaitInline(a future.Awaitable) error {
-	done := a.Done()
-	select {
-	case <-done:
-		return nil
-	default:
+	if c.wakeCh == nil {
+		c.wakeCh = make(chan struct{}, 1)
+		c.wake = c.wakeUp
 	}
-	if err := c.ctx.Err(); err != nil {
-		return err
-	}
-	s := c.s
-	now := s.now()
-	c.spent(Running, now)
-	c.setState(Suspended, now)
-	s.releaseInline(c)
-	var err error
-	select {
-	case <-done:
-	case <-c.ctx.Done():
-		err = c.ctx.Err()
-	case <-s.stopping:
-		err = ErrStopped
-	}
-	c.reacquire()
-	if err != nil && err != ErrStopped {
-		select {
-		case <-done:
-			err = nil // both happened: the settled future wins, as in future.Await
-		default:
+	id, stop := arm(a, c.wake)
+	// As in Await: suspend unless something woke us already.
+	if c.state.Load() == uint32(suspending) && c.ctx.Err() == nil && !c.s.gaveUp.Load() {
+		s := c.s
+		now := s.now()
+		c.spent(Running, now)
+		c.since.Store(now)
+		s.releaseInline(c)
+		if c.state.CompareAndSwap(uint32(suspending), uint32(Suspended)) {
+			if cd := c.ctx.Done(); cd == nil {
+				<-c.wakeCh // a receive, not a select: half the cost
+			} else {
+				select {
+				case <-c.wakeCh:
+				case <-cd:
+					if !c.state.CompareAndSwap(uint32(Suspended), uint32(Queued)) {
+						<-c.wakeCh // woken meanwhile: take the token, which is on its way
+					}
+				}
+			}
 		}
+		c.reacquire()
 	}
-	return err
+	c.state.Store(uint32(Running))
+	if disarm(a, id, stop) {
+		return c.interrupted()
+	}
+	return nil
+}
+
+// arm registers wake on a. A *future.Future takes it through futurehook, which returns an
+// id rather than a stop closure: an Await allocates nothing of its own.
+func arm(a future.Awaitable, wake func()) (id uint64, stop func() bool) {
+	if id, ok := futurehook.AfterDone(a, wake); ok {
+		return id, nil
+	}
+	return 0, a.AfterDone(wake)
+}
+
+// disarm takes back what arm registered, and reports whether it did: if not, a has settled.
+func disarm(a future.Awaitable, id uint64, stop func() bool) bool {
+	if stop != nil {
+		return stop()
+	}
+	return futurehook.Stop(a, id)
 }
 
 // Await is [C.Await] for a future: it waits for f and returns its value and error, or the

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gosuspend/suspend/future"
+	"github.com/gosuspend/suspend/internal/interleave"
 	"github.com/gosuspend/suspend/pool"
 )
 
@@ -153,6 +154,46 @@ func BenchmarkSuspend(b *testing.B) {
 			work <- c
 			sinkInt += <-c
 		}
+	})
+}
+
+// BenchmarkSuspendVsChannel: Run's suspend/resume cycle (the future settled by another
+// goroutine) against a channel ping-pong with the same goroutine, interleaved in one loop:
+// "ratio" is the cycle's cost in ping-pongs.
+func BenchmarkSuspendVsChannel(b *testing.B) {
+	ctx := context.Background()
+	s := benchScheduler(b, 2)
+	work := make(chan func(int, error) bool, 1)
+	pong := make(chan chan int, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for r := range work {
+			r(1, nil)
+		}
+	})
+	wg.Go(func() {
+		for c := range pong {
+			c <- 1
+		}
+	})
+	defer func() { close(work); close(pong); wg.Wait() }()
+	b.ReportAllocs()
+	_, _ = Run(s, ctx, func(c *C) (int, error) {
+		interleave.Pair(b, "Run", func(n int) {
+			for range n {
+				f, resolve := future.New[int]()
+				work <- resolve
+				v, _ := Await(c, f)
+				sinkInt += v
+			}
+		}, "chan", func(n int) {
+			for range n {
+				ch := make(chan int, 1)
+				pong <- ch
+				sinkInt += <-ch
+			}
+		})
+		return 0, nil
 	})
 }
 

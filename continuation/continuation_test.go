@@ -226,6 +226,52 @@ func TestContextEndResumes(t *testing.T) {
 	})
 }
 
+// TestWakeRaces races each wake-up of a suspended body against the others: its future's
+// settling, its context's end and the scheduler giving up. Every Await must end, once,
+// with nil exactly when its future settled first or alone (a settled future wins), and no
+// waker may be left blocked: a second wake-up of one suspension would block Run's waker.
+func TestWakeRaces(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		for i := range 300 {
+			p := pool.New(1)
+			s := NewScheduler(p)
+			f, resolve := future.New[int]()
+			ctx, cancel := context.WithCancel(context.Background())
+			suspended := make(chan struct{})
+			var got error
+			done := m.start(s, ctx, func(c *C) (int, error) {
+				close(suspended) // Await follows at once; the racers may beat it
+				got = c.Await(f)
+				return 0, nil
+			})
+			<-suspended
+			var racers sync.WaitGroup
+			racers.Go(func() { resolve(1, nil) })
+			if i%2 == 0 {
+				racers.Go(cancel)
+			}
+			if i%3 == 0 {
+				racers.Go(func() {
+					ctx, stop := context.WithCancel(context.Background())
+					stop() // give up at once
+					_ = s.Shutdown(ctx)
+				})
+			}
+			racers.Wait() // a waker blocked on a second token would hang here
+			_, err := get(t, done)
+			require.NoError(t, err)
+			if got != nil {
+				require.True(t, errors.Is(got, context.Canceled) || errors.Is(got, ErrStopped), "round %d: %v", i, got)
+			}
+			_, settled := f.Peek()
+			require.True(t, settled)
+			cancel()
+			require.NoError(t, s.Shutdown(context.Background()))
+			require.NoError(t, p.Shutdown(context.Background()))
+		}
+	})
+}
+
 func TestMisuse(t *testing.T) {
 	forModes(t, func(t *testing.T, m mode) {
 		s, _ := setup(t, 2)

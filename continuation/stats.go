@@ -229,15 +229,14 @@ func (s *Scheduler) close() {
 func (s *Scheduler) giveUp() {
 	s.stopOnce.Do(func() {
 		s.gaveUp.Store(true)
-		close(s.stopping) // wakes Run's waits
-		var wake []func()
+		var wake []*C
 		s.each(func(_ *shard, c *C) {
-			if c != nil && c.wake != nil {
-				wake = append(wake, c.wake)
+			if c != nil {
+				wake = append(wake, c)
 			}
 		})
-		for _, w := range wake {
-			w()
+		for _, c := range wake {
+			c.wakeUp()
 		}
 	})
 }
