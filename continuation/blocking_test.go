@@ -3,6 +3,7 @@ package continuation
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -50,8 +51,12 @@ func TestBlockingRetakesTheSlot(t *testing.T) {
 			sum := 0
 			for i := range 3 {
 				n, err := Blocking(c, func() (int, error) {
-					if p.Stats().Busy != 0 {
-						return 0, errBoom
+					// Under Spawn, fn's goroutine starts as the step ends: the worker gives
+					// the slot back a moment later. Held by fn, it would never come back.
+					for deadline := time.Now().Add(10 * time.Second); p.Stats().Busy != 0; runtime.Gosched() {
+						if time.Now().After(deadline) {
+							return 0, errBoom
+						}
 					}
 					return i, nil
 				})

@@ -2,7 +2,10 @@ package future
 
 import (
 	"context"
+	"sync"
 	"testing"
+
+	"github.com/gosuspend/suspend/internal/interleave"
 )
 
 // Sinks keep the compiler from proving the work dead and force what is measured onto the
@@ -127,6 +130,41 @@ func BenchmarkHandoff(b *testing.B) {
 			sinkInt += c.wait()
 		}
 		close(work)
+	})
+}
+
+// BenchmarkHandoffVsChannel: BenchmarkHandoff's future and its bare channel, interleaved in
+// one loop: "ratio" is what a future costs in channel handoffs.
+func BenchmarkHandoffVsChannel(b *testing.B) {
+	ctx := context.Background()
+	work := make(chan func(int, error) bool)
+	pong := make(chan chan int)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for resolve := range work {
+			resolve(1, nil)
+		}
+	})
+	wg.Go(func() {
+		for c := range pong {
+			c <- 1
+		}
+	})
+	defer func() { close(work); close(pong); wg.Wait() }()
+	b.ReportAllocs()
+	interleave.Pair(b, "future", func(n int) {
+		for range n {
+			f, resolve := New[int]()
+			work <- resolve
+			v, _ := f.Await(ctx)
+			sinkInt += v
+		}
+	}, "chan", func(n int) {
+		for range n {
+			c := make(chan int, 1)
+			pong <- c
+			sinkInt += <-c
+		}
 	})
 }
 
