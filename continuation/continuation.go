@@ -743,9 +743,10 @@ func (c *C) awaitInline(a future.Awaitable) error {
 				}
 			}
 		}
-		c.reacquire()
+		c.reacquire() // Running again
+	} else {
+		c.state.Store(uint32(Running))
 	}
-	c.state.Store(uint32(Running))
 	if disarm(a, id, stop) {
 		return c.interrupted()
 	}
