@@ -1,0 +1,17 @@
+// Package httpadapter is a stub of the library's package, with the signatures the
+// analyzer looks at.
+package httpadapter
+
+import (
+	"net/http"
+
+	"github.com/gosuspend/suspend/continuation"
+)
+
+type HandlerFunc func(c *continuation.C, w http.ResponseWriter, r *http.Request) error
+
+type Option interface{ apply() }
+
+func New(s *continuation.Scheduler, h HandlerFunc, opts ...Option) http.Handler { return nil }
+
+func Wrap(s *continuation.Scheduler, h http.Handler, opts ...Option) http.Handler { return h }
