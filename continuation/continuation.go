@@ -241,9 +241,9 @@ type C struct {
 	label string
 	born  int64 // s.now() at admission
 
-	state   atomic.Uint32 // a State
-	since   atomic.Int64  // s.now() at the last change of public state
-	done    atomic.Bool   // the body returned: Await is misuse
+	state atomic.Uint32 // a State
+	since atomic.Int64  // s.now() at the last change of public state
+	done  atomic.Bool   // the body returned: Await is misuse
 
 	// Accounting (see accounting.go): the route of c's label, and c's totals so far.
 	route                         *route
