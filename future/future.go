@@ -321,8 +321,6 @@ func (f *Future[T]) dispatch(batch []callback[T], w uint64, root queued) {
 				fn(f.val, f.err)
 			case func():
 				fn()
-			case *waiter:
-				fn.wake()
 			case chained[T]:
 				if g := fn(f.val, f.err); g != nil {
 					push(root, g)
@@ -416,11 +414,7 @@ func (f *Future[T]) Cancel() bool {
 // Await blocks until the future has settled and returns its value and error, or until
 // ctx ends and returns ctx's error (the future stays as it was). If the future has
 // settled, its result is returned even when ctx has ended too. Await on a settled future
-// neither blocks nor allocates. A wait with a context that cannot end (ctx.Done() is nil,
-// as for context.Background) allocates nothing either: it waits on a pooled sync.Cond.
-// One with a context that can end waits on the future's Done channel, made on first need.
-// In a testing/synctest bubble, a future awaited inside must be settled inside, as a
-// channel made inside must be used only there.
+// neither blocks nor allocates.
 func (f *Future[T]) Await(ctx context.Context) (T, error) {
 	mustFuture(f, "Await")
 	if f.state() != pending {
@@ -429,10 +423,10 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 	if ctx == nil {
 		panic("future: Await called with a nil Context")
 	}
+	done := f.Done()
 	if cd := ctx.Done(); cd == nil {
-		f.wait()
+		<-done
 	} else {
-		done := f.Done()
 		select {
 		case <-done:
 		case <-cd:
@@ -443,45 +437,6 @@ func (f *Future[T]) Await(ctx context.Context) (T, error) {
 		}
 	}
 	return f.val, f.err
-}
-
-// wait blocks until f has settled, on a pooled waiter rather than a Done channel made for
-// the purpose: an Await whose context cannot end allocates nothing of its own.
-func (f *Future[T]) wait() {
-	w := waiters.Get().(*waiter)
-	if _, ok := f.register(callback[T]{fn: w}); ok {
-		w.mu.Lock()
-		for !w.woken {
-			w.cond.Wait()
-		}
-		w.woken = false
-		w.mu.Unlock()
-	} // else f is quiet: settled, and its callbacks have all run
-	waiters.Put(w)
-}
-
-// waiter is a goroutine's wait for a future. It waits on a sync.Cond, not a channel: a
-// channel made in a testing/synctest bubble may not be used outside it, so a pool of them
-// would break bubbles; a Cond belongs to no bubble, and a wait on it is durably blocking
-// in one. Its callback runs once, and wait returns only after it has run, so the waiter
-// may go back to the pool then.
-type waiter struct {
-	mu    sync.Mutex
-	cond  sync.Cond
-	woken bool // under mu
-}
-
-var waiters = sync.Pool{New: func() any {
-	w := new(waiter)
-	w.cond.L = &w.mu
-	return w
-}}
-
-func (w *waiter) wake() {
-	w.mu.Lock()
-	w.woken = true
-	w.cond.Signal()
-	w.mu.Unlock()
 }
 
 // closed is the channel Done returns for futures that have settled.
