@@ -24,18 +24,13 @@ import (
 
 // The gateway scenario: each request fans out to three upstreams of different types
 // (20, 50 and 30 ms; the second takes 1 s in 1% of its calls) and merges their answers
-// under a 300 ms deadline, answering 504 when it passes. Variants:
+// under a deadline (-deadline, 300 ms by default), answering 504 when it passes. Variants:
 //   - net/http: the handler Go users write, with errgroup;
 //   - suspend: httpadapter, the three calls as futures awaited with future.Join;
 //   - suspend+hedge: the same, the slow upstream's call hedged (future.HedgeWithin, 2
-//     attempts) after 100 ms, about its p95 under this load, within a budget of 5% more
-//     calls to it.
+//     attempts) after -hedge (100 ms by default, about its p95 under this load), within a
+//     budget of 5% more calls to it.
 // Every answer counts in the latencies, 504s included: the tail is the point.
-
-const (
-	gatewayDeadline = 300 * time.Millisecond
-	gatewayHedge    = 100 * time.Millisecond
-)
 
 var gatewayVariants = []string{"net/http", "suspend", "suspend+hedge"}
 
@@ -104,13 +99,20 @@ func merge(user string, orders []byte, stock int) []byte {
 }
 
 // startGateway starts variant name of the gateway on W slots.
-func startGateway(name string, workers int, u *gatewayUpstreams, client *http.Client) (*server, error) {
+func startGateway(cfg config, name string, u *gatewayUpstreams, client *http.Client) (*server, error) {
+	workers := cfg.workers
+	withDeadline := func(ctx context.Context) (context.Context, context.CancelFunc) {
+		if cfg.deadline <= 0 {
+			return context.WithCancel(ctx)
+		}
+		return context.WithTimeout(ctx, cfg.deadline)
+	}
 	var h http.Handler
 	stop := func() {}
 	switch name {
 	case "net/http":
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), gatewayDeadline)
+			ctx, cancel := withDeadline(r.Context())
 			defer cancel()
 			g, gctx := errgroup.WithContext(ctx)
 			var user string
@@ -134,13 +136,18 @@ func startGateway(name string, workers int, u *gatewayUpstreams, client *http.Cl
 		s := continuation.NewScheduler(p, continuation.WithMaxAlive(1<<20))
 		hedge := name == "suspend+hedge"
 		budget := future.NewHedgeBudget(0.05, 100) // shared by the calls to the slow upstream
+		var opts []httpadapter.Option
+		if cfg.deadline > 0 {
+			opts = append(opts, httpadapter.WithTimeout(cfg.deadline))
+		}
+		opts = append(opts, httpadapter.WithErrorLogLevel(slog.LevelDebug))
 		h = httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
 			ctx := c.Context()
 			user := future.Go(ctx, func(ctx context.Context) (string, error) { return u.user(ctx, client) })
 			call := func(ctx context.Context) ([]byte, error) { return u.orders(ctx, client) }
 			var orders *future.Future[[]byte]
 			if hedge {
-				orders = future.HedgeWithin(ctx, budget, gatewayHedge, 2, call)
+				orders = future.HedgeWithin(ctx, budget, cfg.hedge, 2, call)
 			} else {
 				orders = future.Go(ctx, call)
 			}
@@ -153,7 +160,7 @@ func startGateway(name string, workers int, u *gatewayUpstreams, client *http.Cl
 			sv, _ := stock.Peek()
 			_, err := w.Write(merge(uv.Value, ov.Value, sv.Value))
 			return err
-		}, httpadapter.WithTimeout(gatewayDeadline), httpadapter.WithErrorLogLevel(slog.LevelDebug))
+		}, opts...)
 		stop = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -177,7 +184,7 @@ type GatewayStats struct {
 func measureGateway(ctx context.Context, cfg config, name string, n int, u *gatewayUpstreams) (row, error) {
 	tr := newTransport(3 * n)
 	defer tr.CloseIdleConnections()
-	srv, err := startGateway(name, cfg.workers, u, &http.Client{Transport: tr})
+	srv, err := startGateway(cfg, name, u, &http.Client{Transport: tr})
 	if err != nil {
 		return row{}, err
 	}
@@ -274,8 +281,12 @@ func runGateway(ctx context.Context, cfg config, stdout, stderr io.Writer) error
 		}
 		rows = append(rows, summarize(runs, cfg.variants)...)
 	}
-	fmt.Fprintf(stdout, "scenario `gateway`: 3 upstreams (20, 50 and 30 ms; the 50 ms one takes 1 s in 1%% of calls), %v deadline, hedge after %v, W=%d, %v per row\n\n",
-		gatewayDeadline, gatewayHedge, cfg.workers, cfg.duration)
+	deadline := "no deadline"
+	if cfg.deadline > 0 {
+		deadline = cfg.deadline.String() + " deadline"
+	}
+	fmt.Fprintf(stdout, "scenario `gateway`: 3 upstreams (20, 50 and 30 ms; the 50 ms one takes 1 s in 1%% of calls), %s, hedge after %v, W=%d, %v per row\n\n",
+		deadline, cfg.hedge, cfg.workers, cfg.duration)
 	fmt.Fprintln(stdout, "| variant | conns | req/s | p50 ms | p99 ms | p99.9 ms | 504s | upstream calls/request | vs net/http |")
 	fmt.Fprintln(stdout, "|---|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rows {

@@ -188,6 +188,8 @@ func TestFlags(t *testing.T) {
 		"-slow -1":                          "-slow -1: cannot be negative",
 		"-procs -2":                         "-procs -2: cannot be negative",
 		"-loader wrk -scenario gateway":     "-loader wrk: the gateway scenario counts its 504s in the latencies with the builtin loader; use it",
+		"-deadline -1s":                     "-deadline -1s: want zero (none) or more",
+		"-hedge -1ms":                       "-hedge -1ms: want zero or more",
 	} {
 		_, err := parseFlags(strings.Fields(args), io.Discard)
 		require.EqualError(t, err, want, args)

@@ -93,6 +93,8 @@ type config struct {
 	slow     int           // slow clients of the slowclients scenario
 	loads    []float64     // the overload scenario's offered loads, as multiples of capacity
 	timeout  time.Duration // when the overload scenario's clients give up
+	deadline time.Duration // the gateway's deadline; 0: none
+	hedge    time.Duration // when the gateway hedges its slow upstream's call
 }
 
 // row is one measurement: a variant at a number of connections.
@@ -157,6 +159,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.slow, "slow", 0, "slow clients of the slowclients scenario, half uploading, half downloading (default 2×W)")
 	fs.StringVar(&loads, "loads", "0.5,1,2,5,10", "the overload scenario's offered loads, as multiples of the measured capacity")
 	fs.DurationVar(&c.timeout, "timeout", time.Second, "when the overload and slowdown scenarios' clients give up")
+	fs.DurationVar(&c.deadline, "deadline", 300*time.Millisecond, "the gateway scenario's deadline on each request (0: none, to see the tail that hedging cuts)")
+	fs.DurationVar(&c.hedge, "hedge", 100*time.Millisecond, "when the gateway scenario's suspend+hedge variant hedges its slow upstream's call")
 	fs.IntVar(&c.procs, "procs", 0, "GOMAXPROCS of the servers (default W+1 for overload and slowdown, whose CPU-bound\nhandlers would otherwise hold every processor: see the README's Overload; else Go's)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -234,6 +238,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, fmt.Errorf("-loader wrk: the gateway scenario counts its 504s in the latencies with the builtin loader; use it")
 	case c.timeout <= 0:
 		return c, fmt.Errorf("-timeout %v: want more than zero", c.timeout)
+	case c.deadline < 0:
+		return c, fmt.Errorf("-deadline %v: want zero (none) or more", c.deadline)
+	case c.hedge < 0:
+		return c, fmt.Errorf("-hedge %v: want zero or more", c.hedge)
 	case c.loader == "wrk" && c.scenario == "slowclients":
 		return c, fmt.Errorf("-loader wrk: the slowclients scenario's slow clients are timed with the builtin loader; use it")
 	}
