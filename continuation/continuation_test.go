@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,6 +270,33 @@ func TestWakeRaces(t *testing.T) {
 			require.NoError(t, s.Shutdown(context.Background()))
 			require.NoError(t, p.Shutdown(context.Background()))
 		}
+	})
+}
+
+// TestAbandonedWakes: with future.DetectAbandoned on, a body suspended on a future whose
+// resolver is dropped is woken, once the collector finds it, with future.ErrAbandoned,
+// instead of waiting for ever.
+func TestAbandonedWakes(t *testing.T) {
+	was := future.DetectAbandoned(true)
+	t.Cleanup(func() { future.DetectAbandoned(was) })
+	forModes(t, func(t *testing.T, m mode) {
+		s, _ := setup(t, 1)
+		suspended := make(chan struct{})
+		done := m.start(s, context.Background(), func(c *C) (int, error) {
+			f, _ := future.New[int]() // a lost resolver: the bug this catches
+			close(suspended)
+			return Await(c, f)
+		})
+		<-suspended
+		for range 200 {
+			runtime.GC()
+			if _, ok := done.Peek(); ok {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		_, err := get(t, done)
+		require.ErrorIs(t, err, future.ErrAbandoned)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/gosuspend/suspend/continuation"
@@ -166,4 +167,32 @@ func ExampleFirstN() {
 	vs, err := quorum.Await(context.Background())
 	fmt.Println(vs, err)
 	// Output: [v7 from replica 2 v7 from replica 3] <nil>
+}
+
+// A lost resolver: the future fails with ErrAbandoned once the collector finds that
+// nothing can settle it, instead of hanging whoever awaits it.
+func ExampleDetectAbandoned() {
+	future.DetectAbandoned(true) // at program start, in tests or staging
+	defer future.DetectAbandoned(false)
+
+	lookup := func(key string) *future.Future[string] {
+		f, resolve := future.New[string]()
+		if key == "" {
+			return f // a bug: this path forgets resolve
+		}
+		resolve("value of "+key, nil)
+		return f
+	}
+
+	f := lookup("")
+	for range 100 { // what the program's own allocations would do, sooner or later
+		runtime.GC()
+		if _, ok := f.Peek(); ok {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, err := f.Await(context.Background())
+	fmt.Println(err)
+	// Output: future: abandoned: its resolver became unreachable before settling it
 }

@@ -7,6 +7,10 @@
 // new goroutine and settles the future with what it returns (or with a [*PanicError] if it
 // panics); [Ready] and [Failed] return futures that are already settled.
 //
+// A future whose resolver is dropped before it is called stays pending for ever, and so do
+// its waiters. [DetectAbandoned] makes such futures fail with [ErrAbandoned], found by the
+// garbage collector, at a cost to each New.
+//
 // # Waiting
 //
 // A goroutine waits with [Future.Await], [Future.Done] or [Future.Peek]. Code that must not
@@ -165,7 +169,14 @@ type Awaitable interface {
 // The first call to resolve settles the future and reports true; later calls change nothing
 // and report false. resolve may be called from any goroutine; the callbacks registered on
 // the future run on the goroutine that makes the first call, before it returns.
+//
+// With [DetectAbandoned] on, a future whose resolve became unreachable while it was pending
+// fails with [ErrAbandoned]. A future that only Cancel settles needs no resolver:
+// new(Future[T]) is one.
 func New[T any]() (f *Future[T], resolve func(v T, err error) bool) {
+	if detecting.Load() {
+		return newWatched[T]()
+	}
 	f = new(Future[T])
 	return f, f.settle
 }

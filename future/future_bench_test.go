@@ -2,6 +2,7 @@ package future
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -28,6 +29,23 @@ type chanFuture struct {
 func newChanFuture() *chanFuture { return &chanFuture{done: make(chan struct{})} }
 func (c *chanFuture) set(v int)  { c.v = v; close(c.done) }
 func (c *chanFuture) wait() int  { <-c.done; return c.v }
+
+// BenchmarkNew: make a pending future and its resolver, settle it; with the detection of
+// abandoned futures off (the default) and on.
+func BenchmarkNew(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("abandoned=%v", on), func(b *testing.B) {
+			was := DetectAbandoned(on)
+			defer DetectAbandoned(was)
+			b.ReportAllocs()
+			for i := range b.N {
+				f, resolve := New[int]()
+				sinkFuture, sinkResolver = f, resolve
+				resolve(i, nil)
+			}
+		})
+	}
+}
 
 // BenchmarkSettled: make a future, settle it, await it.
 func BenchmarkSettled(b *testing.B) {
