@@ -670,6 +670,12 @@ func (s *Scheduler) releaseInline(c *C) {
 //
 // Await panics if a is nil, if the body has returned, or if another Await of the same
 // continuation is waiting.
+//
+// An Await that suspends allocates nothing when a is a *future.Future (another Awaitable
+// costs the stop closure its AfterDone returns). Under Run, a suspension and resumption
+// with a settled by another goroutine cost about 1.6 times a ping-pong over channels with
+// that goroutine: 1.1 µs on a 2-core machine, of which two clock reads for the accounting
+// (BenchmarkSuspendVsChannel).
 func (c *C) Await(a future.Awaitable) error {
 	if a == nil {
 		panic("continuation: Await called with a nil Awaitable")
