@@ -6,12 +6,14 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 const escapeAdvice = "; a *continuation.C belongs to its body and may be used only by it, on its goroutine"
 
 // escapes reports the *continuation.C variables that b lets out: used by a go statement's
-// function, sent on a channel, or stored where b does not own it (a package-level
+// function or by a function given to a call that runs it on another goroutine (see
+// elsewhere), sent on a channel, or stored where b does not own it (a package-level
 // variable, a variable b captures, or what a parameter or captured variable points to).
 // It looks at what is plainly written only, so as to report no false escape.
 func (ck *checker) escapes(b body) {
@@ -26,10 +28,20 @@ func (ck *checker) escapes(b body) {
 		}
 		return nil
 	}
+	var locals map[*types.Var][]ast.Expr // made on the first call that runs a function elsewhere
 	ast.Inspect(b.block, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.GoStmt:
-			ck.goEscape(n, cVar)
+			ck.goEscape(n, b, cVar)
+		case *ast.CallExpr:
+			where := elsewhere(typeutil.StaticCallee(info, n))
+			if where == "" {
+				return true
+			}
+			if locals == nil {
+				locals = localFuncs(info, b.block)
+			}
+			ck.funcArgEscape(n, where, b, cVar, locals)
 		case *ast.SendStmt:
 			if v := cVar(n.Value); v != nil {
 				ck.escape(n.Value, v.Name()+" escapes its body: sent on a channel"+escapeAdvice)
@@ -138,8 +150,8 @@ func shared(t types.Type) bool {
 }
 
 // goEscape reports a *continuation.C that a go statement's function uses: given as an
-// argument or receiver, or captured by a func literal.
-func (ck *checker) goEscape(g *ast.GoStmt, cVar func(ast.Expr) *types.Var) {
+// argument or receiver (or held by a local receiver), or captured by a func literal.
+func (ck *checker) goEscape(g *ast.GoStmt, b body, cVar func(ast.Expr) *types.Var) {
 	for _, a := range g.Call.Args {
 		if v := cVar(a); v != nil {
 			ck.escape(a, v.Name()+" escapes its body into a goroutine"+escapeAdvice)
@@ -148,24 +160,16 @@ func (ck *checker) goEscape(g *ast.GoStmt, cVar func(ast.Expr) *types.Var) {
 	}
 	switch fun := ast.Unparen(g.Call.Fun).(type) {
 	case *ast.SelectorExpr:
+		_, isMethod := ck.pass.TypesInfo.Selections[fun]
 		if v := cVar(fun.X); v != nil {
 			ck.escape(fun.X, v.Name()+" escapes its body into a goroutine"+escapeAdvice)
+		} else if h, v := ck.holder(fun.X, b, cVar); isMethod && v != nil {
+			ck.escape(fun.X, v.Name()+" escapes its body into a goroutine: the go statement's method is bound to "+h.Name()+", which holds it"+escapeAdvice)
 		}
 	case *ast.FuncLit:
-		reported := false
-		ast.Inspect(fun.Body, func(n ast.Node) bool {
-			id, ok := n.(*ast.Ident)
-			if !ok || reported {
-				return !reported
-			}
-			v := cVar(id)
-			if v == nil || v.Pos() >= fun.Pos() && v.Pos() < fun.End() {
-				return true
-			}
+		if id, v := captured(fun, cVar); id != nil {
 			ck.escape(id, v.Name()+" escapes its body into a goroutine: the go statement's function uses it"+escapeAdvice)
-			reported = true
-			return false
-		})
+		}
 	}
 }
 
@@ -176,4 +180,168 @@ func (ck *checker) escape(node ast.Node, msg string) {
 	}
 	ck.escaped[node.Pos()] = true
 	ck.pass.Report(analysis.Diagnostic{Pos: node.Pos(), End: node.End(), Message: msg})
+}
+
+// elsewhere describes where fn runs the function it is given, if fn is one of the calls
+// known to run it on another goroutine, or returns "".
+func elsewhere(fn *types.Func) string {
+	if fn == nil || fn.Pkg() == nil {
+		return ""
+	}
+	fn = fn.Origin()
+	path, name := fn.Pkg().Path(), fn.Name()
+	recv := ""
+	if r := fn.Signature().Recv(); r != nil {
+		t := r.Type()
+		if p, ok := t.(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		if n, ok := types.Unalias(t).(*types.Named); ok {
+			recv = n.Obj().Name()
+		}
+	}
+	switch {
+	case path == futurePath && recv == "" && oneOf(name, "Go", "Hedge", "HedgeWithin"):
+		return "future." + name + "'s goroutine"
+	case path == "golang.org/x/sync/errgroup" && recv == "Group" && oneOf(name, "Go", "TryGo"):
+		return "(*errgroup.Group)." + name + "'s goroutine"
+	case path == "time" && recv == "" && name == "AfterFunc",
+		path == "context" && recv == "" && name == "AfterFunc":
+		return path + ".AfterFunc's goroutine"
+	case path == futurePath && recv == "Future" && oneOf(name, "OnDone", "AfterDone"):
+		return "a callback of (*future.Future)." + name + ", which runs on the goroutine that settles the future"
+	case path == futurePath && recv == "" && oneOf(name, "Then", "Catch"):
+		return "a callback of future." + name + ", which runs on the goroutine that settles the future"
+	}
+	return ""
+}
+
+// funcArgEscape reports a *continuation.C that a function given to call, which runs it
+// where describes, uses: captured by a func literal (given directly or through a local
+// variable assigned it), or the receiver of a method value.
+func (ck *checker) funcArgEscape(call *ast.CallExpr, where string, b body, cVar func(ast.Expr) *types.Var, locals map[*types.Var][]ast.Expr) {
+	info := ck.pass.TypesInfo
+	for _, a := range call.Args {
+		a = ast.Unparen(a)
+		if t := info.TypeOf(a); t == nil {
+			continue
+		} else if _, ok := t.Underlying().(*types.Signature); !ok {
+			continue
+		}
+		var lits []*ast.FuncLit
+		switch a := a.(type) {
+		case *ast.FuncLit:
+			lits = append(lits, a)
+		case *ast.SelectorExpr:
+			if sel, ok := info.Selections[a]; ok && sel.Kind() == types.MethodVal {
+				if v := cVar(a.X); v != nil {
+					ck.escape(a.X, v.Name()+" escapes its body into "+where+": the method value given to it is bound to it"+escapeAdvice)
+				} else if h, v := ck.holder(a.X, b, cVar); v != nil {
+					ck.escape(a.X, v.Name()+" escapes its body into "+where+": the method value given to it is bound to "+h.Name()+", which holds it"+escapeAdvice)
+				}
+			}
+		case *ast.Ident:
+			if v, ok := info.Uses[a].(*types.Var); ok {
+				for _, e := range locals[v] {
+					if lit, ok := e.(*ast.FuncLit); ok {
+						lits = append(lits, lit)
+					}
+				}
+			}
+		}
+		for _, lit := range lits {
+			if id, v := captured(lit, cVar); id != nil {
+				ck.escape(id, v.Name()+" escapes its body into "+where+": the function given to it uses it"+escapeAdvice)
+			}
+		}
+	}
+}
+
+// captured returns the first use in lit of a *continuation.C variable declared outside it.
+func captured(lit *ast.FuncLit, cVar func(ast.Expr) *types.Var) (*ast.Ident, *types.Var) {
+	var (
+		found *ast.Ident
+		fv    *types.Var
+	)
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if found != nil {
+			return false
+		}
+		id, ok := n.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		if v := cVar(id); v != nil && (v.Pos() < lit.Pos() || v.Pos() >= lit.End()) {
+			found, fv = id, v
+		}
+		return true
+	})
+	return found, fv
+}
+
+// holder returns the local variable of b that e names, and the *continuation.C variable it
+// plainly holds: assigned a value that carries it (see carried), or a field or element of
+// it assigned it.
+func (ck *checker) holder(e ast.Expr, b body, cVar func(ast.Expr) *types.Var) (*types.Var, *types.Var) {
+	info := ck.pass.TypesInfo
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil, nil
+	}
+	h, ok := info.Uses[id].(*types.Var)
+	if !ok || h.Pos() < b.block.Pos() || h.Pos() >= b.block.End() {
+		return nil, nil
+	}
+	// root returns the variable lhs assigns, itself or through its fields and elements.
+	root := func(lhs ast.Expr) *types.Var {
+		for {
+			switch x := ast.Unparen(lhs).(type) {
+			case *ast.SelectorExpr:
+				lhs = x.X
+				continue
+			case *ast.IndexExpr:
+				lhs = x.X
+				continue
+			case *ast.StarExpr:
+				lhs = x.X
+				continue
+			case *ast.Ident:
+				v, _ := info.ObjectOf(x).(*types.Var)
+				return v
+			}
+			return nil
+		}
+	}
+	var held *types.Var
+	ast.Inspect(b.block, func(n ast.Node) bool {
+		if held != nil {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if len(n.Lhs) != len(n.Rhs) {
+				return true
+			}
+			for i, lhs := range n.Lhs {
+				if root(lhs) == h {
+					if v := carried(n.Rhs[i], cVar); v != nil {
+						held = v
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			if len(n.Names) != len(n.Values) {
+				return true
+			}
+			for i, name := range n.Names {
+				if info.Defs[name] == h {
+					if v := carried(n.Values[i], cVar); v != nil {
+						held = v
+					}
+				}
+			}
+		}
+		return true
+	})
+	return h, held
 }

@@ -22,83 +22,61 @@ type event struct {
 type walker struct {
 	ck      *checker
 	events  []event
-	locals  map[*types.Var]ast.Node // local variables that hold one func literal, or one function
-	inlined map[*ast.FuncLit]bool   // literals whose code is walked, against recursion
+	locals  map[*types.Var][]ast.Expr // local variables assigned func literals or functions
+	inlined map[*ast.FuncLit]bool     // literals whose code is walked, against recursion
 }
 
 // collect returns the events of block, in source order, leaving out the code that runs
 // elsewhere: the functions given to continuation.Blocking, future.Go, future.Hedge and
 // future.HedgeWithin, go statements, and func literals, except those called in place
-// (immediately, by defer, or through a local variable that holds only them).
+// (immediately, by defer, or through a local variable assigned them, each of them).
 func (ck *checker) collect(block *ast.BlockStmt) []event {
-	w := &walker{ck: ck, locals: make(map[*types.Var]ast.Node), inlined: make(map[*ast.FuncLit]bool)}
-	w.findLocals(block)
+	w := &walker{ck: ck, locals: localFuncs(ck.pass.TypesInfo, block), inlined: make(map[*ast.FuncLit]bool)}
 	w.stmts(block.List)
 	return w.events
 }
 
-// findLocals records the local variables assigned a func literal, or a function or method
-// value, once and never otherwise.
-func (w *walker) findLocals(block *ast.BlockStmt) {
-	info := w.ck.pass.TypesInfo
-	assigned := make(map[*types.Var]int)
+// localFuncs maps the local variables of block assigned func literals, or function or
+// method values, to all of them, in source order: a call of the variable may run any of
+// them. What else the variable is assigned (a parameter, a call's result) is not followed.
+func localFuncs(info *types.Info, block *ast.BlockStmt) map[*types.Var][]ast.Expr {
+	locals := make(map[*types.Var][]ast.Expr)
 	note := func(id *ast.Ident, rhs ast.Expr) {
 		v, ok := info.ObjectOf(id).(*types.Var)
-		if !ok {
-			return
-		}
-		assigned[v]++
-		if rhs == nil {
+		if !ok || rhs == nil {
 			return
 		}
 		switch r := ast.Unparen(rhs).(type) {
 		case *ast.FuncLit:
-			w.locals[v] = r
+			locals[v] = append(locals[v], r)
 		case *ast.Ident, *ast.SelectorExpr:
 			if fn := funcValue(info, r); fn != nil {
-				w.locals[v] = r
+				locals[v] = append(locals[v], r)
 			}
 		}
 	}
 	ast.Inspect(block, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.AssignStmt:
+			if len(n.Lhs) != len(n.Rhs) {
+				return true
+			}
 			for i, lhs := range n.Lhs {
-				id, ok := ast.Unparen(lhs).(*ast.Ident)
-				if !ok {
-					continue
+				if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
+					note(id, n.Rhs[i])
 				}
-				var rhs ast.Expr
-				if len(n.Lhs) == len(n.Rhs) {
-					rhs = n.Rhs[i]
-				}
-				note(id, rhs)
 			}
 		case *ast.ValueSpec:
-			for i, id := range n.Names {
-				var rhs ast.Expr
-				if i < len(n.Values) && len(n.Names) == len(n.Values) {
-					rhs = n.Values[i]
-				}
-				if rhs != nil {
-					note(id, rhs)
-				}
+			if len(n.Names) != len(n.Values) {
+				return true
 			}
-		case *ast.UnaryExpr:
-			// &f: it may be assigned through a pointer.
-			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Op == token.AND {
-				if v, ok := info.ObjectOf(id).(*types.Var); ok {
-					assigned[v] += 2
-				}
+			for i, id := range n.Names {
+				note(id, n.Values[i])
 			}
 		}
 		return true
 	})
-	for v, n := range assigned {
-		if n != 1 {
-			delete(w.locals, v)
-		}
-	}
+	return locals
 }
 
 // funcValue returns the function or concrete method e denotes as a value, if it does.
@@ -301,19 +279,16 @@ func (w *walker) callExpr(call *ast.CallExpr, parent ast.Stmt) {
 		return
 	}
 	if id, ok := fun.(*ast.Ident); ok { // a local closure
-		if v, ok := info.Uses[id].(*types.Var); ok {
-			switch target := w.locals[v].(type) {
-			case *ast.FuncLit:
-				w.exprs(args)
-				w.inline(target)
-				return
-			case ast.Expr:
-				w.exprs(args)
-				if fn := funcValue(info, target); fn != nil {
+		if v, ok := info.Uses[id].(*types.Var); ok && len(w.locals[v]) > 0 {
+			w.exprs(args)
+			for _, target := range w.locals[v] {
+				if lit, ok := target.(*ast.FuncLit); ok {
+					w.inline(lit)
+				} else if fn := funcValue(info, target); fn != nil {
 					w.classify(call, fn, parent)
 				}
-				return
 			}
+			return
 		}
 	}
 	if tv, ok := info.Types[fun]; ok && tv.IsType() { // a conversion
@@ -359,6 +334,9 @@ func (w *walker) callExpr(call *ast.CallExpr, parent ast.Stmt) {
 // classify adds the event of call, of fn (nil if it is dynamic): a known wait, or a call
 // that blocks if fn does.
 func (w *walker) classify(call *ast.CallExpr, fn *types.Func, parent ast.Stmt) {
+	if notWait(fn) {
+		return
+	}
 	if wait, ok := knownWait(w.ck.pass.TypesInfo, call, fn); ok {
 		w.add(event{node: call, call: call, wait: &wait, parent: parent})
 		return

@@ -110,18 +110,55 @@ func knownWait(info *types.Info, call *ast.CallExpr, fn *types.Func) (hop, bool)
 			return wait("waits for another caller")
 		}
 	case futurePath:
-		if recv == "Future" && name == "Await" {
+		switch {
+		case recv == "Future" && name == "Await":
 			return hop{Name: "(*future.Future).Await", Kind: kindFuture}, true
+		case recv == "" && name == "Completed":
+			// The call makes the iterator; the loop that ranges over it waits.
+			return hop{Name: "future.Completed (waits for the futures as it is ranged over)", Kind: kindIter}, true
 		}
 	case continuationPath:
-		if recv == "" && name == "Run" {
+		switch {
+		case recv == "" && name == "Run":
 			return wait("waits for a slot while the body holds one")
+		case recv == "Scheduler" && name == "Shutdown":
+			return wait("waits for the continuations to end")
+		}
+	case httpadapterPath:
+		if recv == "" && name == "Shutdown" {
+			return wait("waits for the server and the continuations to end")
+		}
+	case poolPath:
+		switch {
+		case recv == "Pool" && oneOf(name, "Acquire", "AcquireAt", "Reacquire"):
+			return wait("waits for a slot while the body holds one")
+		case recv == "Pool" && name == "Shutdown":
+			return wait("waits for the pool to drain")
 		}
 	}
 	if r := fn.Signature().Recv(); r != nil && hasPrefix(name, "Read", "Write") && connLike(r.Type()) {
 		return wait("network I/O") // a net.Conn of another package: *tls.Conn, a wrapper
 	}
 	return hop{}, false
+}
+
+// notWait reports whether fn is a call the analyzer knows not to wait, though its code
+// may: (*errgroup.Group).Go and TryGo start a goroutine. (Go waits for a goroutine to end
+// when the group's limit, set by SetLimit, is reached: a limit of the analyzer.)
+func notWait(fn *types.Func) bool {
+	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "golang.org/x/sync/errgroup" {
+		return false
+	}
+	r := fn.Signature().Recv()
+	if r == nil {
+		return false
+	}
+	t := r.Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Name() == "Group" && oneOf(fn.Name(), "Go", "TryGo")
 }
 
 // slotFree reports whether fn is a function of the library that a body calls without

@@ -1,6 +1,6 @@
 // Package suspendcheck reports the waits that hold a continuation's pool slot: a blocking
 // call, a channel operation or a (*future.Future).Await made in a body, or in a function a
-// body calls, outside continuation.Blocking. It is to package continuation what
+// body calls, outside continuation.Blocking; and a *continuation.C used outside its body. It is to package continuation what
 // Temporal's workflowcheck is to a workflow: a go/analysis checker that follows calls
 // across packages and names the chain that leads to the wait.
 package suspendcheck
@@ -42,19 +42,39 @@ transactions and (*sql.Row).Scan; net.Conn and *os.File I/O, dials and DNS looku
 os/exec Run, Wait, Output and CombinedOutput; (*sync.WaitGroup).Wait and
 (*sync.Cond).Wait; golang.org/x/sync's semaphore Acquire, errgroup Wait and
 singleflight Do; channel sends and receives, range over a channel, select without
-default; (*future.Future).Await, where continuation.Await is meant; a nested
-continuation.Run. Calls are followed through functions and methods called statically,
-across packages (through analysis facts), but not through interface methods or function
-values, except closures held in a local variable. The standard library and the
-library's own packages are not analyzed: what they do is known by the list above.
+default; (*future.Future).Await, where continuation.Await is meant; future.Completed,
+whose iterator waits as it is ranged over (reported at the call); a nested
+continuation.Run; (*continuation.Scheduler).Shutdown, httpadapter.Shutdown, and
+(*pool.Pool).Acquire, AcquireAt, Reacquire and Shutdown. Calls are followed through
+functions and methods called statically, across packages (through analysis facts), but
+not through interface methods or function values, except closures and functions held in
+a local variable: a call of one follows every func literal and function assigned to it in
+the function. The standard library and the library's own packages are not analyzed:
+what they do is known by the list above.
+
+A function with a *continuation.C parameter is a body itself: its waits are reported in
+it, once, and not to its callers, which call it with their own *continuation.C (wrapped
+in Blocking, it would Await while its continuation is already waiting, and panic).
 
 Not reported: code in a function given to continuation.Blocking, future.Go, future.Hedge
-or future.HedgeWithin, or run by a go statement; the I/O of an http.ResponseWriter and of
-a request's Body, which httpadapter makes slot-free.
+or future.HedgeWithin, or run by a go statement, or a func literal not called in place
+(given to errgroup's Go, time.AfterFunc, a future's callbacks); (*errgroup.Group).Go and
+TryGo, which start a goroutine (a limit: after SetLimit, Go waits while the group is
+full); the I/O of an http.ResponseWriter and of a request's Body, which httpadapter makes
+slot-free.
 
 It also reports a *continuation.C that escapes its body: used by a go statement's
-function, sent on a channel, or stored in a package-level variable or in what the body
-does not own.
+function, or by a function given to future.Go, future.Hedge, future.HedgeWithin,
+errgroup's (*Group).Go and TryGo, time.AfterFunc or context.AfterFunc (which run it on
+another goroutine), or to (*future.Future).OnDone and AfterDone, future.Then and
+future.Catch (which run it on the goroutine that settles the future): a func literal
+that uses it, directly or through a local variable, or a method value bound to it or to
+a local variable that plainly holds it; sent on a channel; or stored in a package-level
+variable or in what the body does not own.
+
+The advice of a report depends on the body: a handler given to httpadapter.Wrap, which
+has no *continuation.C, is to be rewritten with httpadapter.New; a body whose
+*continuation.C parameter is unnamed or _ is to name it, to wait with it.
 
 A comment //suspendcheck:ignore on the line of a report, or alone on the line above it,
 silences it; in a function a body calls, it keeps the wait out of the chains of its
@@ -67,6 +87,7 @@ const (
 	continuationPath = libPath + "/continuation"
 	futurePath       = libPath + "/future"
 	httpadapterPath  = libPath + "/httpadapter"
+	poolPath         = libPath + "/pool"
 )
 
 // blocksFact is the fact of a function that may hold its caller's slot: the chain from
@@ -90,6 +111,7 @@ const (
 	kindCall   kind = iota // a call that blocks: wrap it in Blocking
 	kindChan               // a channel operation or select: await a future
 	kindFuture             // (*future.Future).Await: use continuation.Await
+	kindIter               // future.Completed: await a combination, or range in Blocking
 )
 
 func (*blocksFact) AFact() {}
@@ -174,7 +196,8 @@ type body struct {
 	name  string
 	ftype *ast.FuncType
 	block *ast.BlockStmt
-	c     *types.Var // its *continuation.C parameter, if it has one
+	c     *types.Var // its *continuation.C parameter, if it has one by name
+	plain bool       // a plain handler given to httpadapter.Wrap, with no *continuation.C
 }
 
 // checker holds one pass's state.
@@ -258,7 +281,10 @@ func (ck *checker) resolve(ev event) []hop {
 	if ev.wait != nil {
 		return []hop{*ev.wait}
 	}
-	if ev.callee == nil {
+	if ev.callee == nil || takesC(ev.callee) {
+		// A function with a *continuation.C parameter is a body itself, whose waits are
+		// reported in it: its callers are not told of them. (Wrapping its call in
+		// Blocking would make it Await on a continuation that is already waiting.)
 		return nil
 	}
 	f := ck.facts[ev.callee]
@@ -284,6 +310,16 @@ func isC(t types.Type) bool {
 	}
 	n, ok := types.Unalias(p.Elem()).(*types.Named)
 	return ok && n.Obj().Name() == "C" && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == continuationPath
+}
+
+// takesC reports whether fn has a *continuation.C parameter.
+func takesC(fn *types.Func) bool {
+	for v := range fn.Signature().Params().Variables() {
+		if isC(v.Type()) {
+			return true
+		}
+	}
+	return false
 }
 
 // cParam returns the *continuation.C parameter of ft, if it has one.
@@ -376,7 +412,7 @@ func (ck *checker) wrapped(h ast.Expr, add func(body)) {
 	if conv, ok := h.(*ast.CallExpr); ok && len(conv.Args) == 1 && info.Types[conv.Fun].IsType() {
 		switch arg := ast.Unparen(conv.Args[0]).(type) {
 		case *ast.FuncLit:
-			add(body{name: "handler", ftype: arg.Type, block: arg.Body})
+			add(body{name: "handler", ftype: arg.Type, block: arg.Body, plain: true})
 			return
 		case *ast.Ident:
 			fn, _ = info.Uses[arg].(*types.Func)
@@ -392,12 +428,12 @@ func (ck *checker) wrapped(h ast.Expr, add func(body)) {
 	}
 	fn = fn.Origin()
 	if fd, ok := ck.decls[fn]; ok {
-		add(body{name: funcHop(fn).Name, ftype: fd.Type, block: fd.Body})
+		add(body{name: funcHop(fn).Name, ftype: fd.Type, block: fd.Body, plain: true})
 		return
 	}
 	// Declared elsewhere: report its wait at the argument.
 	if chain := ck.resolve(event{node: h, callee: fn}); chain != nil {
-		ck.report(h, "handler", chain, nil, true)
+		ck.report(h, "handler", chain, nil, advicePlain)
 	}
 }
 
@@ -414,7 +450,14 @@ func (ck *checker) checkBody(file *ast.File, b body) {
 			if ev.wait == nil || ev.wait.Kind == kindCall {
 				fix = ck.fix(file, b, ev)
 			}
-			ck.report(ev.node, b.name, chain, fix, b.c == nil)
+			mode := adviceBody
+			switch {
+			case b.plain:
+				mode = advicePlain
+			case b.c == nil:
+				mode = adviceUnnamed
+			}
+			ck.report(ev.node, b.name, chain, fix, mode)
 		}
 	}
 	if b.c != nil {
@@ -422,9 +465,18 @@ func (ck *checker) checkBody(file *ast.File, b body) {
 	}
 }
 
-// report reports the wait of chain at node, in the body named name; plain is for a plain
-// handler given to Wrap, which has no *continuation.C to wait with.
-func (ck *checker) report(node ast.Node, name string, chain []hop, fix []analysis.SuggestedFix, plain bool) {
+// An adviceMode tells how the body of a report may wait without its slot.
+type adviceMode uint8
+
+const (
+	adviceBody    adviceMode = iota // a body with its *continuation.C by name
+	advicePlain                     // a plain handler given to Wrap: no *continuation.C
+	adviceUnnamed                   // a body whose *continuation.C is unnamed or _
+)
+
+// report reports the wait of chain at node, in the body named name; mode tells whether
+// the body has a *continuation.C to wait with.
+func (ck *checker) report(node ast.Node, name string, chain []hop, fix []analysis.SuggestedFix, mode adviceMode) {
 	if ck.isIgnored(node.Pos()) {
 		return
 	}
@@ -439,17 +491,24 @@ func (ck *checker) report(node ast.Node, name string, chain []hop, fix []analysi
 	}
 	var advice string
 	switch {
-	case plain:
+	case mode == advicePlain:
 		advice = "rewrite the handler with httpadapter.New, and wrap the wait in continuation.Blocking or await a future"
 	case last.Kind == kindFuture && len(chain) == 1:
 		what += ", which holds it"
 		advice = "use continuation.Await(c, f)"
 	case last.Kind == kindFuture:
 		advice = "use continuation.Await(c, f) instead of (*future.Future).Await"
+	case last.Kind == kindIter && len(chain) == 1:
+		advice = "await with continuation.Await on future.Join/All/Any, or range over it in continuation.Blocking"
 	case last.Kind == kindChan && len(chain) == 1:
 		advice = "await a future with continuation.Await, or wait in continuation.Blocking"
+	case mode == adviceUnnamed:
+		advice = "name its *continuation.C parameter and wrap the wait in continuation.Blocking, or await a future"
 	default:
 		advice = "wrap it in continuation.Blocking or await a future"
+	}
+	if mode == adviceUnnamed && !strings.HasPrefix(advice, "name ") {
+		advice = "name its *continuation.C parameter, and " + advice
 	}
 	ck.pass.Report(analysis.Diagnostic{Pos: node.Pos(), End: node.End(), Message: name + " blocks its slot: " + what + "; " + advice, SuggestedFixes: fix})
 }

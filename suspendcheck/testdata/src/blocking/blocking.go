@@ -15,6 +15,7 @@ import (
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
 	"github.com/gosuspend/suspend/httpadapter"
+	"github.com/gosuspend/suspend/pool"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 	"helper"
@@ -369,4 +370,101 @@ func interfaceCall(sl sleeper) {
 		sl.Sleep() // missed
 		return 0, nil
 	})
+}
+
+// A function with a *continuation.C parameter is reported where it waits, once: its
+// callers are not (wrapping the call in Blocking would make it Await while the body is
+// already waiting).
+func loadUser(c *continuation.C, id int) (string, error) { // want loadUser:`blocks\(time\.Sleep \(sleep\)\)`
+	time.Sleep(time.Millisecond) // want `^loadUser blocks its slot: calls time\.Sleep \(sleep\); wrap it in continuation\.Blocking or await a future$`
+	return continuation.Await(c, future.Go(c.Context(), func(ctx context.Context) (string, error) { return "", nil }))
+}
+
+func callsLoadUser() {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (string, error) {
+		return loadUser(c, 1)
+	})
+}
+
+// A method with a *continuation.C parameter that calls itself and a function that does.
+func (srv *server) recurse(c *continuation.C, n int) (int, error) { // want recurse:`blocks\(blocking\.ping → blocking\.pong → time\.Sleep`
+	if n == 0 {
+		ping(1) // want `^\(\*server\)\.recurse blocks its slot: calls ping → pong → time\.Sleep`
+		return 0, nil
+	}
+	_ = load(c, nil)
+	return srv.recurse(c, n-1)
+}
+
+// future.Completed waits as the body ranges over it.
+func completed(fs []*future.Future[int]) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		n := 0
+		for _, r := range future.Completed(c.Context(), fs...) { // want `^body blocks its slot: calls future\.Completed \(waits for the futures as it is ranged over\); await with continuation\.Await on future\.Join/All/Any, or range over it in continuation\.Blocking$`
+			n += r.Val
+		}
+		return n, nil
+	})
+}
+
+func sum(ctx context.Context, fs ...*future.Future[int]) int { // want sum:`blocks\(future\.Completed`
+	n := 0
+	for _, r := range future.Completed(ctx, fs...) {
+		n += r.Val
+	}
+	return n
+}
+
+// Through a function that ranges over it: that call is the one to wrap.
+func completedChain(fs []*future.Future[int]) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		return sum(c.Context(), fs...), nil // want `^body blocks its slot: calls sum → future\.Completed \(waits for the futures as it is ranged over\); wrap it in continuation\.Blocking or await a future$`
+	})
+}
+
+// The library's other calls that wait: the shutdowns, and a pool's slot.
+func libraryWaits(srv *http.Server, p *pool.Pool) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		_ = s.Shutdown(c.Context())                      // want `calls \(\*continuation\.Scheduler\)\.Shutdown \(waits for the continuations to end\)`
+		_ = httpadapter.Shutdown(c.Context(), srv, s, p) // want `calls httpadapter\.Shutdown \(waits for the server and the continuations to end\)`
+		_ = p.Acquire(c.Context())                       // want `calls \(\*pool\.Pool\)\.Acquire \(waits for a slot while the body holds one\)`
+		_ = p.Reacquire()                                // want `calls \(\*pool\.Pool\)\.Reacquire`
+		return 0, p.Shutdown(c.Context())                // want `calls \(\*pool\.Pool\)\.Shutdown \(waits for the pool to drain\)`
+	})
+}
+
+// A local closure reassigned: each func literal assigned to it may run.
+func reassigned(slow bool) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		fn := func() {}
+		if slow {
+			fn = func() { time.Sleep(time.Second) } // want `^body blocks its slot: calls time\.Sleep \(sleep\)`
+		}
+		fn()
+		return 0, nil
+	})
+}
+
+// A local variable assigned a closure and a function: both are followed.
+func reassignedFunc(wg *sync.WaitGroup) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		var wait func()
+		wait = func() {}
+		wait = wg.Wait
+		wait() // want `calls \(\*sync\.WaitGroup\)\.Wait`
+		return 0, nil
+	})
+}
+
+// A body whose *continuation.C is unnamed: the advice is to name it.
+func unnamedC(in chan int) { // want unnamedC:`blocks\(continuation\.Run`
+	continuation.Run(s, ctx, func(*continuation.C) (int, error) {
+		time.Sleep(time.Millisecond) // want `^body blocks its slot: calls time\.Sleep \(sleep\); name its \*continuation\.C parameter and wrap the wait in continuation\.Blocking, or await a future$`
+		return <-in, nil             // want `^body blocks its slot: channel receive; name its \*continuation\.C parameter, and await a future with continuation\.Await, or wait in continuation\.Blocking$`
+	})
+}
+
+func (srv *server) blank(_ *continuation.C, f *future.Future[int]) error { // want blank:`blocks\(\(\*future\.Future\)\.Await\)`
+	_, err := f.Await(ctx) // want `^\(\*server\)\.blank blocks its slot: calls \(\*future\.Future\)\.Await, which holds it; name its \*continuation\.C parameter, and use continuation\.Await\(c, f\)$`
+	return err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
 	"github.com/gosuspend/suspend/httpadapter"
+	"golang.org/x/sync/errgroup"
 	"helper"
 )
 
@@ -241,8 +242,8 @@ func cStaysLocal() {
 	})
 }
 
-// A local closure reassigned is not followed (it could be either), and a closure never
-// called is not run.
+// A local closure reassigned is followed through each func literal assigned to it, none
+// of which waits here, and a closure never called is not run.
 func closures(in chan int) {
 	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
 		later := func() int { return <-in }
@@ -292,5 +293,65 @@ func ignoredInCallee() {
 	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
 		pause()
 		return 0, nil
+	})
+}
+
+func loadUser(c *continuation.C, id int) (string, error) {
+	return continuation.Await(c, future.Go(c.Context(), func(ctx context.Context) (string, error) {
+		time.Sleep(time.Millisecond)
+		return "user", nil
+	}))
+}
+
+// A call of a function with a *continuation.C parameter: that function is a body, whose
+// waits are reported in it; here, of this package and of another (helper.Load waits).
+func callsBodies() {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (string, error) {
+		if _, err := helper.Load(c, 1); err != nil {
+			return "", err
+		}
+		return loadUser(c, 1)
+	})
+}
+
+// errgroup's Go and TryGo start goroutines (they wait only after SetLimit); its Wait is
+// made in Blocking.
+func errgroupGo() {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		var g errgroup.Group
+		g.Go(func() error { time.Sleep(time.Millisecond); return nil })
+		g.TryGo(func() error { return nil })
+		_, err := continuation.Blocking(c, func() (struct{}, error) { return struct{}{}, g.Wait() })
+		return 0, err
+	})
+}
+
+// future.Completed ranged over within Blocking, and the futures combined and awaited.
+func completedInBlocking(fs []*future.Future[int]) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		n, _ := continuation.Blocking(c, func() (int, error) {
+			n := 0
+			for _, r := range future.Completed(ctx, fs...) {
+				n += r.Val
+			}
+			return n, nil
+		})
+		all, err := continuation.Await(c, future.All(fs...))
+		return n + len(all), err
+	})
+}
+
+// Functions given to future.Go, errgroup, time.AfterFunc and a future's callbacks that use
+// what the body gave them, not its *continuation.C: no escape.
+func callbacksWithoutC(f *future.Future[int]) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		cctx, label := c.Context(), c.Label()
+		g := future.Go(cctx, func(ctx context.Context) (int, error) { return len(label), nil })
+		var eg errgroup.Group
+		eg.Go(func() error { return cctx.Err() })
+		time.AfterFunc(time.Millisecond, func() { _ = label })
+		f.OnDone(func(int, error) { _ = cctx })
+		h := future.Then(g, func(v int) (int, error) { return v + 1, nil })
+		return continuation.Await(c, h)
 	})
 }

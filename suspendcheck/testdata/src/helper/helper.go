@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gosuspend/suspend/continuation"
 	"github.com/gosuspend/suspend/future"
 )
 
@@ -80,4 +81,10 @@ type Slow struct{}
 
 func (Slow) ServeHTTP(w http.ResponseWriter, r *http.Request) { // want ServeHTTP:`blocks\(helper\.Backoff → time\.Sleep \(sleep\)\)`
 	Backoff(time.Millisecond)
+}
+
+// Load is a body of its own: its wait is reported in it, and not to its callers.
+func Load(c *continuation.C, id int) (string, error) { // want Load:`blocks\(time\.Sleep \(sleep\)\)`
+	time.Sleep(time.Millisecond) // want `^Load blocks its slot: calls time\.Sleep`
+	return continuation.Await(c, future.Ready("user"))
 }

@@ -14,9 +14,19 @@ func (c *C) Await(a future.Awaitable) error { return nil }
 
 func (c *C) Context() context.Context { return c.ctx }
 
+func (c *C) Label() string { return "" }
+
 type Scheduler struct{ closing chan struct{} }
 
 func (s *Scheduler) Closing() <-chan struct{} { return s.closing }
+
+func (s *Scheduler) Shutdown(ctx context.Context) error {
+	select {
+	case <-s.closing:
+	case <-ctx.Done():
+	}
+	return nil
+}
 
 func Await[T any](c *C, f *future.Future[T]) (T, error) { return f.Await(c.ctx) }
 

@@ -2,7 +2,10 @@
 // looks at.
 package future
 
-import "context"
+import (
+	"context"
+	"iter"
+)
 
 type Awaitable interface {
 	Done() <-chan struct{}
@@ -50,4 +53,54 @@ func HedgeWithin[T any](ctx context.Context, b *HedgeBudget, delay int64, attemp
 func All[T any](fs ...*Future[T]) *Future[[]T] {
 	f, _ := New[[]T]()
 	return f
+}
+
+func Ready[T any](v T) *Future[T] {
+	f, resolve := New[T]()
+	resolve(v, nil)
+	return f
+}
+
+func (f *Future[T]) OnDone(fn func(v T, err error)) { go func() { <-f.done; fn(f.v, f.err) }() }
+
+func (f *Future[T]) AfterDone(fn func()) (stop func() bool) {
+	go func() { <-f.done; fn() }()
+	return func() bool { return false }
+}
+
+func Then[T, U any](f *Future[T], fn func(T) (U, error)) *Future[U] {
+	g, resolve := New[U]()
+	f.OnDone(func(v T, err error) { resolve(fn(v)) })
+	return g
+}
+
+func Catch[T any](f *Future[T], fn func(error) (T, error)) *Future[T] {
+	g, resolve := New[T]()
+	f.OnDone(func(v T, err error) { resolve(fn(err)) })
+	return g
+}
+
+func Join(fs ...Awaitable) *Future[struct{}] {
+	f, _ := New[struct{}]()
+	return f
+}
+
+type Result[T any] struct {
+	Val T
+	Err error
+}
+
+// Completed yields the futures as they settle: ranging over it waits, as the library's.
+func Completed[T any](ctx context.Context, fs ...*Future[T]) iter.Seq2[int, Result[T]] {
+	return func(yield func(int, Result[T]) bool) {
+		for i, f := range fs {
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+			}
+			if !yield(i, Result[T]{f.v, f.err}) {
+				return
+			}
+		}
+	}
 }
