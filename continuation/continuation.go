@@ -467,7 +467,9 @@ func Spawn[T any](s *Scheduler, ctx context.Context, body func(*C) (T, error), o
 			c.stopCtx()
 		}
 		stopPull() // the coroutine never started: this ends it
-		return future.Failed[T](s.refusedByPool(c, err))
+		var zero T
+		resolve(zero, s.refusedByPool(c, err)) // settled, not dropped: not an abandoned future
+		return f
 	}
 	return f
 }
@@ -693,17 +695,26 @@ func (c *C) Await(a future.Awaitable) error {
 		c.state.Store(uint32(Running))
 		return ErrStopped
 	}
-	if c.pull == nil {
-		return c.awaitInline(a)
+	if c.pull == nil && c.wakeCh == nil {
+		c.wakeCh = make(chan struct{}, 1) // Run: see awaitInline
+		c.wake = c.wakeUp
 	}
-	id, stop := arm(a, c.wake)
-	// Suspend unless something woke us already: a settled a (AfterDone ran wake), an ended
-	// context or a stop, whose wake-ups may have come before the state said suspending.
+	w, settled := c.arm(a)
+	if settled {
+		c.state.Store(uint32(Running))
+		return nil
+	}
+	if c.pull == nil {
+		return c.awaitInline(a, w)
+	}
+	// Suspend unless something woke us already: a settled a (its callback ran wake), an
+	// ended context or a stop, whose wake-ups may have come before the state said
+	// suspending.
 	if c.state.Load() == uint32(suspending) && c.ctx.Err() == nil && !c.s.gaveUp.Load() {
 		c.yield(struct{}{})
 	}
 	c.state.Store(uint32(Running))
-	if disarm(a, id, stop) { // a has not settled: it was the context or the scheduler
+	if w.disarm(a) { // a has not settled: it was the context or the scheduler
 		return c.interrupted()
 	}
 	return nil
@@ -723,12 +734,7 @@ func (c *C) interrupted() error {
 // and the scheduler's stop. Whoever moves c from Suspended to Queued (a's callback, the
 // context's end seen here, or Shutdown giving up, see wakeUp) owns the wake-up, and sends
 // the one token of this suspension; so the channel is empty again when Await returns.
-func (c *C) awaitInline(a future.Awaitable) error {
-	if c.wakeCh == nil {
-		c.wakeCh = make(chan struct{}, 1)
-		c.wake = c.wakeUp
-	}
-	id, stop := arm(a, c.wake)
+func (c *C) awaitInline(a future.Awaitable, w armed) error {
 	// As in Await: suspend unless something woke us already.
 	if c.state.Load() == uint32(suspending) && c.ctx.Err() == nil && !c.s.gaveUp.Load() {
 		s := c.s
@@ -753,27 +759,58 @@ func (c *C) awaitInline(a future.Awaitable) error {
 	} else {
 		c.state.Store(uint32(Running))
 	}
-	if disarm(a, id, stop) {
+	if w.disarm(a) {
 		return c.interrupted()
 	}
 	return nil
 }
 
-// arm registers wake on a. A *future.Future takes it through futurehook, which returns an
-// id rather than a stop closure: an Await allocates nothing of its own.
-func arm(a future.Awaitable, wake func()) (id uint64, stop func() bool) {
-	if id, ok := futurehook.AfterDone(a, wake); ok {
-		return id, nil
+// armed is c's wake-up registered on what it awaits: an id for a *future.Future, which
+// futurehook registers without a stop closure (an Await allocates nothing of its own), or
+// the stop that another Awaitable's AfterDone returned.
+type armed struct {
+	id   uint64
+	stop func() bool
+}
+
+// arm registers c's wake-up on a, unless a has settled: then it registers nothing and
+// reports settled. A body must not wait for a wake-up queued behind callbacks being
+// dispatched: the goroutine dispatching them may be the body's own (a Run called from a
+// callback). If a's AfterDone panics, c is Running again as the panic goes on, for the
+// body to recover from it and go on.
+func (c *C) arm(a future.Awaitable) (w armed, settled bool) {
+	if id, settled, ok := futurehook.AfterDone(a, c.wake); ok { // cannot panic
+		return armed{id: id}, settled
 	}
-	return 0, a.AfterDone(wake)
+	return c.armOther(a)
+}
+
+// armOther is arm for an Awaitable other than a *future.Future: its methods are the
+// caller's code, and may panic.
+func (c *C) armOther(a future.Awaitable) (w armed, settled bool) {
+	done := false
+	defer func() {
+		if !done {
+			c.state.Store(uint32(Running))
+		}
+	}()
+	select {
+	case <-a.Done():
+		done = true
+		return armed{}, true
+	default:
+	}
+	w.stop = a.AfterDone(c.wake)
+	done = true
+	return w, false
 }
 
 // disarm takes back what arm registered, and reports whether it did: if not, a has settled.
-func disarm(a future.Awaitable, id uint64, stop func() bool) bool {
-	if stop != nil {
-		return stop()
+func (w armed) disarm(a future.Awaitable) bool {
+	if w.stop != nil {
+		return w.stop()
 	}
-	return futurehook.Stop(a, id)
+	return futurehook.Stop(a, w.id)
 }
 
 // Await is [C.Await] for a future: it waits for f and returns its value and error, or the

@@ -576,6 +576,12 @@ func (f *Future[T]) register(cb callback[T]) (uint64, bool) {
 		f.cbs = append(f.cbs, cb)
 		return 0, true
 	}
+	return f.appendPending(cb, w), true
+}
+
+// appendPending appends cb to the callbacks of f, pending, under mu, with w the word whose
+// id was taken for it (the word is w+idUnit now), and returns cb's id.
+func (f *Future[T]) appendPending(cb callback[T], w uint64) uint64 {
 	switch {
 	case f.cbs == nil:
 		f.cbs = f.inline[:0]
@@ -590,7 +596,7 @@ func (f *Future[T]) register(cb callback[T]) (uint64, bool) {
 	}
 	cb.id = w/idUnit + 1
 	f.cbs = append(f.cbs, cb)
-	return cb.id, true
+	return cb.id
 }
 
 // stop removes the callback with the given id if the future is still pending and the

@@ -4,29 +4,50 @@ import "github.com/gosuspend/suspend/internal/futurehook"
 
 // idRegistrar is what futurehook needs of a *Future[T], for every T.
 type idRegistrar interface {
-	afterDoneID(fn func()) uint64
+	afterDonePending(fn func()) (id uint64, settled bool)
 	stop(id uint64) bool
+	is(a any) bool
 }
 
 func init() {
-	futurehook.AfterDone = func(a any, fn func()) (uint64, bool) {
+	futurehook.AfterDone = func(a any, fn func()) (uint64, bool, bool) {
 		f, ok := a.(idRegistrar)
-		if !ok {
-			return 0, false
+		// A type that embeds a *Future has its methods, but may have its own AfterDone:
+		// only a *Future itself goes through the hook, and not a nil one, for which the
+		// Awaitable's own methods panic with a message that names it.
+		if !ok || !f.is(a) {
+			return 0, false, false
 		}
-		return f.afterDoneID(fn), true
+		id, settled := f.afterDonePending(fn)
+		return id, settled, true
 	}
 	futurehook.Stop = func(a any, id uint64) bool {
-		return id != 0 && a.(idRegistrar).stop(id)
+		return a.(idRegistrar).stop(id)
 	}
 }
 
-// afterDoneID is AfterDone with the registration's id in place of the stop closure: 0 if
-// fn has run or is bound to run.
-func (f *Future[T]) afterDoneID(fn func()) uint64 {
-	id, ok := f.register(callback[T]{fn: fn})
-	if !ok {
-		fn()
+// is reports whether a is f itself, and f is not nil.
+func (f *Future[T]) is(a any) bool {
+	g, ok := a.(*Future[T])
+	return ok && g == f && f != nil
+}
+
+// afterDonePending registers fn if f is pending, and returns its id for stop. If f has
+// settled, it registers nothing, runs nothing, and reports settled: a waiter must not wait
+// for a callback queued behind those being dispatched, since the dispatching goroutine may
+// be the waiter's own (a Run called from a callback).
+func (f *Future[T]) afterDonePending(fn func()) (id uint64, settled bool) {
+	if f.state() != pending {
+		return 0, true
 	}
-	return id
+	f.mu.Lock()
+	w := f.word.Load()
+	if w&stateMask != pending {
+		f.mu.Unlock()
+		return 0, true
+	}
+	f.word.Store(w + idUnit) // pending, under mu: nothing else changes the word
+	id = f.appendPending(callback[T]{fn: fn}, w)
+	f.mu.Unlock()
+	return id, false
 }

@@ -5,12 +5,13 @@
 package futurehook
 
 var (
-	// AfterDone registers fn on a, with the rules of Awaitable.AfterDone, if a is a
-	// *future.Future, and returns the id that Stop takes (0 if fn has run or is bound to
-	// run). If a is anything else it registers nothing and reports false.
-	AfterDone func(a any, fn func()) (id uint64, ok bool)
+	// AfterDone registers fn on a, as a.AfterDone would, if a is a *future.Future and still
+	// pending, and returns the id that Stop takes. If a has settled, it registers nothing
+	// and reports settled: fn will not run. If a is not a *future.Future (a type that only
+	// embeds one included), it does nothing and reports false.
+	AfterDone func(a any, fn func()) (id uint64, settled, ok bool)
 
 	// Stop takes back the registration id that AfterDone made on a, and reports whether
-	// it did, as the stop of Awaitable.AfterDone does.
+	// it did, as the stop of Awaitable.AfterDone does: false once a has settled.
 	Stop func(a any, id uint64) bool
 )
