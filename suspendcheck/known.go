@@ -4,10 +4,13 @@ import (
 	"go/ast"
 	"go/types"
 	"strings"
+
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // knownWait reports whether call, of fn (nil for a dynamic call), is a wait the analyzer
-// knows: one of the standard library's, x/sync's or the library's, or I/O on a net.Conn.
+// knows: one of the standard library's, x/sync's or the library's, I/O on a net.Conn, or a
+// read of an upstream response's body (see responseBody).
 // The standard library is not analyzed; this list is what it knows of it.
 func knownWait(info *types.Info, call *ast.CallExpr, fn *types.Func) (hop, bool) {
 	if fn == nil || fn.Pkg() == nil {
@@ -16,6 +19,12 @@ func knownWait(info *types.Info, call *ast.CallExpr, fn *types.Func) (hop, bool)
 			if s, ok := info.Selections[sel]; ok && s.Kind() == types.MethodVal &&
 				hasPrefix(sel.Sel.Name, "Read", "Write") && connLike(s.Recv()) {
 				return hop{Name: "(net.Conn)." + sel.Sel.Name + " (network I/O)"}, true
+			}
+			// The Read of an upstream response's body: resp.Body.Read(buf).
+			if sel.Sel.Name == "Read" {
+				if owner, ok := responseBody(info, sel.X); ok {
+					return hop{Name: owner + ".Body.Read (" + readsResponse + ")"}, true
+				}
 			}
 		}
 		return hop{}, false
@@ -66,12 +75,44 @@ func knownWait(info *types.Info, call *ast.CallExpr, fn *types.Func) (hop, bool)
 			recv == "Transport" && name == "RoundTrip":
 			return wait("net/http client call")
 		}
+	case "io":
+		// A read of an upstream response's body, given straight as the source:
+		// io.ReadAll(resp.Body), io.Copy(w, resp.Body).
+		src := -1
+		switch {
+		case recv == "" && oneOf(name, "ReadAll", "ReadFull", "ReadAtLeast"):
+			src = 0
+		case recv == "" && oneOf(name, "Copy", "CopyN", "CopyBuffer"):
+			src = 1
+		}
+		if src >= 0 && src < len(call.Args) {
+			if _, ok := responseBody(info, call.Args[src]); ok {
+				return wait(readsResponse)
+			}
+		}
+	case "encoding/json":
+		// json.NewDecoder(resp.Body).Decode(&v): the decoder made in the same expression.
+		if recv == "Decoder" && name == "Decode" {
+			if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+				if mk, ok := ast.Unparen(sel.X).(*ast.CallExpr); ok && len(mk.Args) == 1 {
+					if f := typeutil.StaticCallee(info, mk); f != nil && f.Pkg() != nil &&
+						f.Pkg().Path() == "encoding/json" && f.Name() == "NewDecoder" {
+						if _, ok := responseBody(info, mk.Args[0]); ok {
+							return wait(readsResponse)
+						}
+					}
+				}
+			}
+		}
 	case "database/sql":
 		switch {
 		case oneOf(recv, "DB", "Tx", "Conn", "Stmt") && hasPrefix(name, "Query", "Exec", "Begin", "Prepare", "Ping"),
 			recv == "DB" && name == "Conn",
 			recv == "Tx" && oneOf(name, "Commit", "Rollback"),
-			recv == "Row" && name == "Scan":
+			recv == "Row" && name == "Scan",
+			// Rows are fetched from the server as they are iterated; Close, before the last
+			// row, has the driver drain or cancel the rest, over the network.
+			recv == "Rows" && oneOf(name, "Next", "NextResultSet", "Close"):
 			return wait("database/sql call")
 		}
 	case "net":
@@ -84,9 +125,16 @@ func knownWait(info *types.Info, call *ast.CallExpr, fn *types.Func) (hop, bool)
 			return wait("network I/O")
 		}
 	case "os":
+		// The calls that open a file, or move its data or a directory's entries: the
+		// list has os.ReadFile, which opens and reads, so os.Open, OpenFile and Create,
+		// which open (on a FIFO, until the other end opens; on a network file system, for
+		// the server), are waits as it is; and so are the reads of a directory. Calls on
+		// metadata only (Stat, Lstat, Chmod, Remove, Rename, Mkdir) are left out: a
+		// system call each, but no data moved.
 		switch {
-		case recv == "File" && oneOf(name, "Read", "ReadAt", "Write", "WriteAt", "WriteString", "ReadFrom", "WriteTo", "Sync"),
-			recv == "" && oneOf(name, "ReadFile", "WriteFile"):
+		case recv == "File" && oneOf(name, "Read", "ReadAt", "Write", "WriteAt", "WriteString", "ReadFrom", "WriteTo", "Sync",
+			"ReadDir", "Readdir", "Readdirnames"),
+			recv == "" && oneOf(name, "ReadFile", "WriteFile", "Open", "OpenFile", "Create", "ReadDir"):
 			return wait("file I/O")
 		}
 	case "os/exec":
@@ -140,6 +188,50 @@ func knownWait(info *types.Info, call *ast.CallExpr, fn *types.Func) (hop, bool)
 		return wait("network I/O") // a net.Conn of another package: *tls.Conn, a wrapper
 	}
 	return hop{}, false
+}
+
+// readsResponse is what a read of an upstream response's body waits for.
+const readsResponse = "reads an upstream response's body: network I/O"
+
+// responseBody reports whether e is, as written, the Body of a net/http.Response (resp.Body,
+// for resp an *http.Response, an http.Response, or a struct that embeds one), and returns
+// the name of the type it is read on: "(*http.Response)" or "http.Response". A request's
+// Body is not (httpadapter makes its reads slot-free), nor a body held in a variable or
+// wrapped in a reader.
+func responseBody(info *types.Info, e ast.Expr) (string, bool) {
+	sel, ok := ast.Unparen(e).(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Body" {
+		return "", false
+	}
+	s, ok := info.Selections[sel]
+	if !ok || s.Kind() != types.FieldVal {
+		return "", false
+	}
+	// The struct that declares the field: the last on the path through embedded fields.
+	t := s.Recv()
+	for _, i := range s.Index()[:len(s.Index())-1] {
+		st, ok := deref(t).Underlying().(*types.Struct)
+		if !ok {
+			return "", false
+		}
+		t = st.Field(i).Type()
+	}
+	n, ok := types.Unalias(deref(t)).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "net/http" || n.Obj().Name() != "Response" {
+		return "", false
+	}
+	if _, ptr := types.Unalias(t).(*types.Pointer); ptr {
+		return "(*http.Response)", true
+	}
+	return "http.Response", true
+}
+
+// deref returns the element type of t if it is a pointer, or t.
+func deref(t types.Type) types.Type {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		return p.Elem()
+	}
+	return t
 }
 
 // notWait reports whether fn is a call the analyzer knows not to wait, though its code

@@ -37,9 +37,18 @@ to it:
 
 	handler blocks its slot: calls fetch → (*http.Client).Do (net/http client call); wrap it in continuation.Blocking or await a future
 
-It knows these waits: time.Sleep; net/http client calls; database/sql queries, execs,
-transactions and (*sql.Row).Scan; net.Conn and *os.File I/O, dials and DNS lookups;
-os/exec Run, Wait, Output and CombinedOutput; (*sync.WaitGroup).Wait and
+It knows these waits: time.Sleep; net/http client calls; the reads of an upstream
+response's body, which wait on the network: its Read, io.ReadAll, ReadFull, ReadAtLeast,
+Copy, CopyN and CopyBuffer with it as their source, and the Decode of a json.Decoder made
+on it in the same expression, json.NewDecoder(resp.Body).Decode(&v), where the body is
+written as the selector X.Body, X an http.Response, a pointer to one or a struct that
+embeds one (a body held in a variable, or wrapped in another reader or decoder, as
+io.LimitReader(resp.Body, n), is not followed); database/sql queries, execs,
+transactions, (*sql.Row).Scan, and (*sql.Rows).Next, NextResultSet and Close, which fetch
+rows from the server or have the driver drain them; net.Conn I/O, dials and DNS lookups;
+file I/O: os.Open, OpenFile, Create, ReadFile, WriteFile and ReadDir, *os.File reads,
+writes, Sync and ReadDir, Readdir and Readdirnames (not the calls on metadata only, such
+as os.Stat); os/exec Run, Wait, Output and CombinedOutput; (*sync.WaitGroup).Wait and
 (*sync.Cond).Wait; golang.org/x/sync's semaphore Acquire, errgroup Wait and
 singleflight Do; channel sends and receives, range over a channel, select without
 default; (*future.Future).Await, where continuation.Await is meant; future.Completed,
@@ -60,8 +69,8 @@ Not reported: code in a function given to continuation.Blocking, future.Go, futu
 or future.HedgeWithin, or run by a go statement, or a func literal not called in place
 (given to errgroup's Go, time.AfterFunc, a future's callbacks); (*errgroup.Group).Go and
 TryGo, which start a goroutine (a limit: after SetLimit, Go waits while the group is
-full); the I/O of an http.ResponseWriter and of a request's Body, which httpadapter makes
-slot-free.
+full); the I/O of an http.ResponseWriter and of a request's Body (r.Body, for r an
+*http.Request), which httpadapter makes slot-free.
 
 It also reports a *continuation.C that escapes its body: used by a go statement's
 function, or by a function given to future.Go, future.Hedge, future.HedgeWithin,

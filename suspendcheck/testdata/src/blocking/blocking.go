@@ -5,6 +5,8 @@ package blocking
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -467,4 +469,112 @@ func unnamedC(in chan int) { // want unnamedC:`blocks\(continuation\.Run`
 func (srv *server) blank(_ *continuation.C, f *future.Future[int]) error { // want blank:`blocks\(\(\*future\.Future\)\.Await\)`
 	_, err := f.Await(ctx) // want `^\(\*server\)\.blank blocks its slot: calls \(\*future\.Future\)\.Await, which holds it; name its \*continuation\.C parameter, and use continuation\.Await\(c, f\)$`
 	return err
+}
+
+// Reads of an upstream response's body wait on the network: its Read, io's readers and
+// copies with the body as their source, and a JSON decoder made on it.
+func upstreamBody(resp *http.Response, v *map[string]any) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		buf := make([]byte, 512)
+		n, _ := resp.Body.Read(buf)                      // want `^body blocks its slot: calls \(\*http\.Response\)\.Body\.Read \(reads an upstream response's body: network I/O\); wrap it in continuation\.Blocking or await a future$`
+		b, _ := io.ReadAll(resp.Body)                    // want `^body blocks its slot: calls io\.ReadAll \(reads an upstream response's body: network I/O\);`
+		_, _ = io.Copy(io.Discard, resp.Body)            // want `calls io\.Copy \(reads an upstream response's body`
+		_, _ = io.CopyN(io.Discard, (resp.Body), 10)     // want `calls io\.CopyN \(reads an upstream response's body`
+		_, _ = io.CopyBuffer(io.Discard, resp.Body, buf) // want `calls io\.CopyBuffer \(reads an upstream response's body`
+		_, _ = io.ReadFull(resp.Body, buf)               // want `calls io\.ReadFull \(reads an upstream response's body`
+		_, _ = io.ReadAtLeast(resp.Body, buf, 1)         // want `calls io\.ReadAtLeast \(reads an upstream response's body`
+		_ = json.NewDecoder(resp.Body).Decode(v)         // want `^body blocks its slot: calls \(\*json\.Decoder\)\.Decode \(reads an upstream response's body: network I/O\);`
+		return n + len(b), resp.Body.Close()
+	})
+}
+
+type upstream struct {
+	*http.Response
+	name string
+}
+
+// A response by value, and one embedded in a struct: still an upstream response's body.
+func responseValue(resp http.Response, u upstream) http.Handler {
+	return httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		buf := make([]byte, 512)
+		_, _ = resp.Body.Read(buf)     // want `^handler blocks its slot: calls http\.Response\.Body\.Read \(reads an upstream response's body: network I/O\);`
+		_, err := io.Copy(w, u.Body)   // want `calls io\.Copy \(reads an upstream response's body`
+		_, _ = (u.Body).Read(buf[:10]) // want `calls \(\*http\.Response\)\.Body\.Read`
+		return err
+	})
+}
+
+// The response got in Blocking, its body read outside: the read waits too.
+func bodyOutsideBlocking(client *http.Client) http.Handler {
+	return httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		resp, err := continuation.Blocking(c, func() (*http.Response, error) { return client.Get("http://example.com") })
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.Copy(w, resp.Body) // want `^handler blocks its slot: calls io\.Copy \(reads an upstream response's body: network I/O\); wrap it in continuation\.Blocking or await a future$`
+		return err
+	})
+}
+
+func readBody(resp *http.Response) ([]byte, error) { // want readBody:`blocks\(io\.ReadAll \(reads an upstream response's body: network I/O\)\)`
+	return io.ReadAll(resp.Body)
+}
+
+// Through a function that reads the body.
+func bodyInCallee(resp *http.Response) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) ([]byte, error) {
+		return readBody(resp) // want `^body blocks its slot: calls readBody → io\.ReadAll \(reads an upstream response's body: network I/O\);`
+	})
+}
+
+// Missed: a body held in a variable or wrapped in a reader is not followed.
+func bodyThroughVariable(resp *http.Response) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) ([]byte, error) {
+		body := resp.Body
+		_, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20)) // missed
+		return io.ReadAll(body)                             // missed
+	})
+}
+
+// database/sql: rows are fetched as they are iterated, and Close drains what is left.
+func rowsIteration() {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		rows, err := continuation.Blocking(c, func() (*sql.Rows, error) { return db.QueryContext(c.Context(), "SELECT 1") })
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close() // want `^body blocks its slot: calls \(\*sql\.Rows\)\.Close \(database/sql call\);`
+		n := 0
+		for rows.Next() { // want `^body blocks its slot: calls \(\*sql\.Rows\)\.Next \(database/sql call\); wrap it in continuation\.Blocking or await a future$`
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return 0, err
+			}
+			n += v
+		}
+		if rows.NextResultSet() { // want `calls \(\*sql\.Rows\)\.NextResultSet \(database/sql call\)`
+			n++
+		}
+		return n, rows.Err()
+	})
+}
+
+// Files opened, and directories read.
+func filesAndDirs(f *os.File) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		g, err := os.Open("/etc/hosts") // want `^body blocks its slot: calls os\.Open \(file I/O\);`
+		if err != nil {
+			return 0, err
+		}
+		defer g.Close()
+		h, _ := os.OpenFile("/tmp/x", os.O_RDWR, 0) // want `calls os\.OpenFile \(file I/O\)`
+		k, _ := os.Create("/tmp/y")                 // want `calls os\.Create \(file I/O\)`
+		es, _ := os.ReadDir("/etc")                 // want `calls os\.ReadDir \(file I/O\)`
+		es2, _ := f.ReadDir(-1)                     // want `calls \(\*os\.File\)\.ReadDir \(file I/O\)`
+		fis, _ := f.Readdir(-1)                     // want `calls \(\*os\.File\)\.Readdir \(file I/O\)`
+		names, _ := f.Readdirnames(-1)              // want `calls \(\*os\.File\)\.Readdirnames \(file I/O\)`
+		_, _ = h, k
+		return len(es) + len(es2) + len(fis) + len(names), nil
+	})
 }

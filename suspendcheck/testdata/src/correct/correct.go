@@ -4,9 +4,12 @@ package correct
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -353,5 +356,91 @@ func callbacksWithoutC(f *future.Future[int]) {
 		f.OnDone(func(int, error) { _ = cctx })
 		h := future.Then(g, func(v int) (int, error) { return v + 1, nil })
 		return continuation.Await(c, h)
+	})
+}
+
+// A request's body, read every way a response's body is reported: httpadapter makes its
+// reads slot-free, whether the request is a pointer or a value.
+func requestBody(req http.Request) http.Handler {
+	return httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		buf := make([]byte, 512)
+		_, _ = r.Body.Read(buf)
+		_, _ = io.ReadFull(r.Body, buf)
+		_, _ = io.ReadAtLeast(req.Body, buf, 1)
+		_, _ = io.CopyN(io.Discard, r.Body, 10)
+		_, _ = io.CopyBuffer(w, req.Body, buf)
+		var v map[string]any
+		return json.NewDecoder(r.Body).Decode(&v)
+	})
+}
+
+type message struct{ Body io.Reader }
+
+// An upstream response's body read in Blocking, and closed outside it (Close does not
+// wait); a Body field of a type other than http.Response.
+func responseBodyInBlocking(client *http.Client, m message) http.Handler {
+	return httpadapter.New(s, func(c *continuation.C, w http.ResponseWriter, r *http.Request) error {
+		resp, err := continuation.Blocking(c, func() (*http.Response, error) { return client.Get("http://example.com") })
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, err := continuation.Blocking(c, func() ([]byte, error) { return io.ReadAll(resp.Body) })
+		if err != nil {
+			return err
+		}
+		var v map[string]any
+		if _, err := continuation.Blocking(c, func() (struct{}, error) { return struct{}{}, json.NewDecoder(resp.Body).Decode(&v) }); err != nil {
+			return err
+		}
+		_, _ = w.Write(b)
+		_, err = io.Copy(w, m.Body)
+		return err
+	})
+}
+
+// A query and its rows iterated within Blocking; the rows' Scan, Columns and Err, on a row
+// already fetched, do not wait.
+func rowsInBlocking(db *sql.DB, fetched *sql.Rows) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		n, err := continuation.Blocking(c, func() (int, error) {
+			rows, err := db.QueryContext(c.Context(), "SELECT 1")
+			if err != nil {
+				return 0, err
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			return n, rows.Err()
+		})
+		if err != nil {
+			return 0, err
+		}
+		var v int
+		cols, _ := fetched.Columns()
+		return n + len(cols) + v, fetched.Scan(&v)
+	})
+}
+
+// Files opened and directories read in Blocking; the calls on metadata are not waits this
+// analyzer reports.
+func filesInBlocking(f *os.File) {
+	continuation.Spawn(s, ctx, func(c *continuation.C) (int, error) {
+		n, err := continuation.Blocking(c, func() (int, error) {
+			g, err := os.Open("/etc/hosts")
+			if err != nil {
+				return 0, err
+			}
+			defer g.Close()
+			es, err := os.ReadDir("/etc")
+			return len(es), err
+		})
+		if _, err := os.Stat("/etc/hosts"); err != nil {
+			return 0, err
+		}
+		_, _ = f.Stat()
+		return n + len(f.Name()), err
 	})
 }

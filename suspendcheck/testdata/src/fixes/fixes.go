@@ -3,6 +3,8 @@
 package fixes
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"os/exec"
 	"time"
@@ -56,4 +58,14 @@ func wrapped() http.Handler {
 			return code, err
 		})
 	})
+}
+
+// An upstream response's body read: the read is wrapped.
+func decode(c *cont.C, resp *http.Response, v any) ([]byte, error) { // want decode:`blocks`
+	b, err := io.ReadAll(resp.Body) // want `calls io\.ReadAll \(reads an upstream response's body`
+	if err != nil {
+		return nil, err
+	}
+	err = json.NewDecoder(resp.Body).Decode(v) // want `calls \(\*json\.Decoder\)\.Decode \(reads an upstream response's body`
+	return b, err
 }
