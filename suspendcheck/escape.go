@@ -190,16 +190,7 @@ func elsewhere(fn *types.Func) string {
 	}
 	fn = fn.Origin()
 	path, name := fn.Pkg().Path(), fn.Name()
-	recv := ""
-	if r := fn.Signature().Recv(); r != nil {
-		t := r.Type()
-		if p, ok := t.(*types.Pointer); ok {
-			t = p.Elem()
-		}
-		if n, ok := types.Unalias(t).(*types.Named); ok {
-			recv = n.Obj().Name()
-		}
-	}
+	recv := recvName(fn)
 	switch {
 	case path == futurePath && recv == "" && oneOf(name, "Go", "Hedge", "HedgeWithin"):
 		return "future." + name + "'s goroutine"

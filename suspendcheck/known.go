@@ -30,16 +30,7 @@ func knownWait(info *types.Info, call *ast.CallExpr, fn *types.Func) (hop, bool)
 		return hop{}, false
 	}
 	path, name := fn.Pkg().Path(), fn.Name()
-	recv := ""
-	if r := fn.Signature().Recv(); r != nil {
-		t := r.Type()
-		if p, ok := t.(*types.Pointer); ok {
-			t = p.Elem()
-		}
-		if n, ok := types.Unalias(t).(*types.Named); ok {
-			recv = n.Obj().Name()
-		}
-	}
+	recv := recvName(fn)
 	// Name a method by the type it is called on: (*net.TCPConn).Write, not the
 	// (*net.conn).Write it promotes.
 	h := funcHop(fn)
@@ -301,4 +292,20 @@ func hasPrefix(s string, prefixes ...string) bool {
 		}
 	}
 	return false
+}
+
+// recvName is the name of the type of fn's receiver, pointer or not, or "" for a function.
+func recvName(fn *types.Func) string {
+	r := fn.Signature().Recv()
+	if r == nil {
+		return ""
+	}
+	t := r.Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		return n.Obj().Name()
+	}
+	return ""
 }
