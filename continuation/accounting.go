@@ -154,9 +154,12 @@ const OtherRoute = "(other)"
 
 // routes is the scheduler's table of routes, by label.
 type routes struct {
-	m     sync.Map // label → *route
-	n     atomic.Int32
-	last  atomic.Pointer[route] // the route looked up last: most labels come in runs
+	m sync.Map // label → *route
+	n atomic.Int32
+	// The route made last: a service with one label finds it without a map lookup. Not
+	// moved on lookups, which would make every admission under mixed labels write a line
+	// that every core reads.
+	last  atomic.Pointer[route]
 	other route
 }
 
@@ -166,7 +169,6 @@ func (rs *routes) of(label string) *route {
 		return r
 	}
 	if r, ok := rs.m.Load(label); ok {
-		rs.last.Store(r.(*route))
 		return r.(*route)
 	}
 	if rs.n.Add(1) > maxRoutes {
@@ -176,6 +178,8 @@ func (rs *routes) of(label string) *route {
 	r, loaded := rs.m.LoadOrStore(label, &route{label: label})
 	if loaded {
 		rs.n.Add(-1)
+	} else {
+		rs.last.Store(r.(*route))
 	}
 	return r.(*route)
 }
