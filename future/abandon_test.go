@@ -26,6 +26,17 @@ func collectUntil[T any](t *testing.T, f *Future[T]) (T, error) {
 	panic("unreachable")
 }
 
+// collectProbe drops the resolver of a watched future and collects until it fails: after
+// it, the collector has run the cleanups of every resolver dropped before.
+func collectProbe(t *testing.T) {
+	t.Helper()
+	was := DetectAbandoned(true)
+	probe, _ := New[int]()
+	DetectAbandoned(was)
+	_, err := collectUntil(t, probe)
+	require.ErrorIs(t, err, ErrAbandoned)
+}
+
 // detect turns the detection of abandoned futures on for the test.
 func detect(t *testing.T) {
 	was := DetectAbandoned(true)
@@ -62,10 +73,7 @@ func TestNotAbandoned(t *testing.T) {
 		return f
 	}()
 	zero := new(Future[int])
-	// A resolver dropped beside them, to know the collections did what they should.
-	dropped, _ := New[int]()
-	_, err := collectUntil(t, dropped)
-	require.ErrorIs(t, err, ErrAbandoned)
+	collectProbe(t)
 	for range 5 {
 		runtime.GC()
 	}
@@ -88,10 +96,8 @@ func TestAbandonedAfterCancel(t *testing.T) {
 	detect(t)
 	f, _ := New[int]()
 	require.True(t, f.Cancel())
-	probe, _ := New[int]() // collected beside f: once it fails, f's resolver was swept too
-	_, err := collectUntil(t, probe)
-	require.ErrorIs(t, err, ErrAbandoned)
-	_, err = f.Await(context.Background())
+	collectProbe(t)
+	_, err := f.Await(context.Background())
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -100,11 +106,7 @@ func TestAbandonedAfterCancel(t *testing.T) {
 func TestDetectionOff(t *testing.T) {
 	require.False(t, DetectAbandoned(false), "off by default")
 	f, _ := New[int]()
-	was := DetectAbandoned(true)
-	probe, _ := New[int]() // watched: once it fails, the collector has run its cleanups
-	DetectAbandoned(was)
-	_, err := collectUntil(t, probe)
-	require.ErrorIs(t, err, ErrAbandoned)
+	collectProbe(t)
 	for range 3 {
 		runtime.GC()
 	}
