@@ -100,17 +100,6 @@ func BenchmarkSpawn(b *testing.B) {
 // channel (no bound at all) as the baseline.
 func BenchmarkSuspend(b *testing.B) {
 	ctx := context.Background()
-	settler := func(b *testing.B) chan<- func(int, error) bool {
-		work := make(chan func(int, error) bool, 1)
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			for r := range work {
-				r(1, nil)
-			}
-		})
-		b.Cleanup(func() { close(work); wg.Wait() })
-		return work
-	}
 	body := func(work chan<- func(int, error) bool, n int) func(*C) (int, error) {
 		return func(c *C) (int, error) {
 			sum := 0
@@ -128,14 +117,14 @@ func BenchmarkSuspend(b *testing.B) {
 	}
 	b.Run("impl=Spawn", func(b *testing.B) {
 		s := benchScheduler(b, 2)
-		work := settler(b)
+		work := interleave.Settler(b)
 		b.ReportAllocs()
 		v, _ := Spawn(s, ctx, body(work, b.N)).Await(ctx)
 		sinkInt += v
 	})
 	b.Run("impl=Run", func(b *testing.B) {
 		s := benchScheduler(b, 2)
-		work := settler(b)
+		work := interleave.Settler(b)
 		b.ReportAllocs()
 		v, _ := Run(s, ctx, body(work, b.N))
 		sinkInt += v
@@ -161,24 +150,11 @@ func BenchmarkSuspend(b *testing.B) {
 // goroutine) against a channel ping-pong with the same goroutine, interleaved in one loop:
 // "ratio" is the cycle's cost in ping-pongs.
 func BenchmarkSuspendVsChannel(b *testing.B) {
-	ctx := context.Background()
 	s := benchScheduler(b, 2)
-	work := make(chan func(int, error) bool, 1)
-	pong := make(chan chan int, 1)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for r := range work {
-			r(1, nil)
-		}
-	})
-	wg.Go(func() {
-		for c := range pong {
-			c <- 1
-		}
-	})
-	defer func() { close(work); close(pong); wg.Wait() }()
+	work := interleave.Settler(b)
+	handoff := interleave.Handoff(b)
 	b.ReportAllocs()
-	_, _ = Run(s, ctx, func(c *C) (int, error) {
+	_, _ = Run(s, context.Background(), func(c *C) (int, error) {
 		interleave.Pair(b, "Run", func(n int) {
 			for range n {
 				f, resolve := future.New[int]()
@@ -186,13 +162,7 @@ func BenchmarkSuspendVsChannel(b *testing.B) {
 				v, _ := Await(c, f)
 				sinkInt += v
 			}
-		}, "chan", func(n int) {
-			for range n {
-				ch := make(chan int, 1)
-				pong <- ch
-				sinkInt += <-ch
-			}
-		})
+		}, "chan", handoff)
 		return 0, nil
 	})
 }

@@ -3,7 +3,6 @@ package future
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/gosuspend/suspend/internal/interleave"
@@ -156,27 +155,8 @@ func BenchmarkHandoff(b *testing.B) {
 // interleaved in one loop: "ratio" is what each costs in channel handoffs.
 func BenchmarkHandoffVsChannel(b *testing.B) {
 	ctx := context.Background()
-	work := make(chan func(int, error) bool)
-	pong := make(chan chan int)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for resolve := range work {
-			resolve(1, nil)
-		}
-	})
-	wg.Go(func() {
-		for c := range pong {
-			c <- 1
-		}
-	})
-	defer func() { close(work); close(pong); wg.Wait() }()
-	handoff := func(n int) {
-		for range n {
-			c := make(chan int, 1)
-			pong <- c
-			sinkInt += <-c
-		}
-	}
+	work := interleave.Settler(b)
+	handoff := interleave.Handoff(b)
 	b.Run("impl=future", func(b *testing.B) {
 		b.ReportAllocs()
 		interleave.Pair(b, "future", func(n int) {
@@ -195,9 +175,7 @@ func BenchmarkHandoffVsChannel(b *testing.B) {
 				f := new(Future[int])
 				sinkFuture = f
 				sinkResolver = func(v int, err error) bool { f.val = v; return true }
-				c := make(chan int, 1)
-				pong <- c
-				sinkInt += <-c
+				handoff(1)
 			}
 		}, "chan", handoff)
 	})

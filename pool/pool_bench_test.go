@@ -67,30 +67,27 @@ func BenchmarkSubmit(b *testing.B) {
 // BenchmarkAcquireRelease measures taking a free slot and giving it back, with nobody
 // else around. The baseline is a buffered channel used as a semaphore.
 func BenchmarkAcquireRelease(b *testing.B) {
-	b.Run("impl=pool", func(b *testing.B) {
-		p := pool.New(2)
-		defer p.Shutdown(context.Background())
-		ctx := context.Background()
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := p.Acquire(ctx); err != nil {
-				b.Fatal(err)
+	for _, impl := range []struct {
+		name string
+		opts []pool.Option
+	}{
+		{"pool", nil},
+		// The control on: the fast path is the same.
+		{"pool-queue-delay", []pool.Option{pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval)}},
+	} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			p := pool.New(2, impl.opts...)
+			defer p.Shutdown(context.Background())
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := p.Acquire(ctx); err != nil {
+					b.Fatal(err)
+				}
+				p.Release()
 			}
-			p.Release()
-		}
-	})
-	b.Run("impl=pool-queue-delay", func(b *testing.B) { // the control on: the fast path is the same
-		p := pool.New(2, pool.WithQueueDelay(pool.DefaultQueueDelayTarget, pool.DefaultQueueDelayInterval))
-		defer p.Shutdown(context.Background())
-		ctx := context.Background()
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := p.Acquire(ctx); err != nil {
-				b.Fatal(err)
-			}
-			p.Release()
-		}
-	})
+		})
+	}
 	b.Run("impl=pool-reacquire", func(b *testing.B) {
 		p := pool.New(2)
 		defer p.Shutdown(context.Background())

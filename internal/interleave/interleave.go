@@ -38,3 +38,40 @@ func Pair(b *testing.B, name1 string, run1 func(n int), name2 string, run2 func(
 	b.ReportMetric(float64(d2.Nanoseconds())/n, name2+"-ns/op")
 	b.ReportMetric(float64(d1)/float64(d2), "ratio")
 }
+
+// Settler starts a goroutine that settles each resolver it is sent with 1, and returns
+// where to send them; the goroutine ends when b's cleanups run.
+func Settler(b *testing.B) chan<- func(int, error) bool {
+	work := make(chan func(int, error) bool, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for resolve := range work {
+			resolve(1, nil)
+		}
+	}()
+	b.Cleanup(func() { close(work); <-done })
+	return work
+}
+
+// Handoff starts a goroutine that answers 1 on each channel it is sent, and returns the
+// baseline the futures are measured against: n round trips with it, each on a new
+// channel, as a hand-written future makes one. The goroutine ends when b's cleanups run.
+func Handoff(b *testing.B) func(n int) {
+	pong := make(chan chan int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for c := range pong {
+			c <- 1
+		}
+	}()
+	b.Cleanup(func() { close(pong); <-done })
+	return func(n int) {
+		for range n {
+			c := make(chan int, 1)
+			pong <- c
+			<-c
+		}
+	}
+}
